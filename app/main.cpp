@@ -1,0 +1,88 @@
+// fusebox: command line, config path, the Engine, then the console window or the headless runner.
+#include "CommandLine.h"
+#include "Headless.h"
+
+#include "Engine.h"
+#include "EngineBridge.h"
+#include "MainWindow.h"
+#include "config/ConfigLoader.h"
+#include "config/DefaultConfig.h"
+
+#include <QApplication>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+void printLine(std::FILE* stream, const std::string& text) {
+    std::fputs(text.c_str(), stream);
+    std::fputc('\n', stream);
+    std::fflush(stream);
+}
+
+QStringList argumentList(int argc, char** argv) {
+    QStringList args;
+    for (int i = 0; i < argc; ++i) args << QString::fromLocal8Bit(argv[i]);
+    return args;
+}
+
+// The config path to use; on first start (no --config, no file yet) writes the documented default there.
+std::optional<std::string> resolveConfigPath(const CommandLine& cl, const fusebox::Environment& env) {
+    if (cl.configPath) return cl.configPath->toStdString();
+    const std::string path = fusebox::defaultConfigPath(env);
+    if (std::filesystem::exists(path)) return path;
+    std::string error;
+    if (!fusebox::writeDefaultConfig(path, error)) {
+        printLine(stderr, "fusebox: " + error);
+        return std::nullopt;
+    }
+    printLine(stdout, "fusebox: wrote a default config to " + path + " (the README explains every key)");
+    return path;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const CommandLine cl = parseCommandLine(argumentList(argc, argv));
+    if (!cl.error.isEmpty()) {
+        printLine(stderr, "fusebox: " + cl.error.toStdString() + "\nTry 'fusebox --help'.");
+        return kUsageError;
+    }
+    if (cl.help) {
+        printLine(stdout, cl.helpText.toStdString());
+        return 0;
+    }
+    if (cl.version) {
+        printLine(stdout, std::string("fusebox ") + FUSEBOX_VERSION);
+        return 0;
+    }
+
+    fusebox::LoadOptions options;
+    if (cl.listen) options.listenOverride = cl.listen->toStdString();
+    const auto configPath = resolveConfigPath(cl, options.env);
+    if (!configPath) return kUsageError;
+    fusebox::ConfigResult loaded = fusebox::loadConfigFile(*configPath, options);
+    if (!loaded.ok()) {
+        std::fputs(fusebox::formatErrors(loaded.errors).c_str(), stderr);
+        return kUsageError;
+    }
+    for (const auto& warning : loaded.warnings) printLine(stderr, "fusebox: warning: " + warning);
+    if (cl.checkConfig) {
+        printLine(stdout, "ok");
+        return 0;
+    }
+
+    fusebox::Engine engine(std::move(*loaded.config));
+    if (cl.headless) return runHeadless(engine);
+
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("Fusebox");
+    QApplication::setOrganizationName("Fusebox");
+    EngineBridge bridge(engine);
+    MainWindow window(bridge);
+    window.show();
+    return QApplication::exec();
+}

@@ -1,0 +1,58 @@
+#pragma once
+// The facade of the engine: the one thing the console, the headless runner and the admin API talk to.
+// Operator commands from every surface go through here, so each is the same command and the same event.
+#include "Snapshot.h"
+#include "config/Config.h"
+#include "core/Clock.h"
+#include "core/EventBus.h"
+#include "core/Random.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fusebox {
+
+class CircuitBreaker;
+
+// The answer to an operator command: the state afterwards, or why it could not be done.
+struct CommandResult {
+    bool ok = false;
+    int httpStatus = 200; // 404 for an unknown provider, 400 for an invalid request
+    std::string error;
+    std::optional<ProviderSnapshot> provider;
+};
+
+class Engine {
+public:
+    explicit Engine(Config config, Clock& clock = SystemClock::instance(),
+                    Random& random = SystemRandom::instance());
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    const Config& config() const { return m_config; }
+    EventBus& events() { return m_events; }
+    Clock& clock() { return m_clock; }
+
+    EngineSnapshot snapshot() const;
+
+    CommandResult forceOpen(const std::string& provider, const std::string& reason);
+    CommandResult forceClose(const std::string& provider, const std::string& reason);
+    CommandResult reset(const std::string& provider, const std::string& reason);
+
+    CircuitBreaker* breaker(std::string_view provider);
+
+private:
+    CommandResult operatorCommand(const std::string& provider, const char* action, const std::string& reason);
+    ProviderSnapshot providerSnapshot(std::size_t index) const;
+
+    Config m_config;
+    Clock& m_clock;
+    Random& m_random;
+    EventBus m_events;
+    std::vector<std::unique_ptr<CircuitBreaker>> m_breakers; // parallel to m_config.providers
+};
+
+} // namespace fusebox

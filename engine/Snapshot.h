@@ -1,0 +1,29 @@
+#pragma once
+// The immutable picture of the engine the console and the admin API read: taken on request, copied out, never
+// shared with engine internals.
+#include "breaker/CircuitBreaker.h"
+#include "config/Config.h"
+
+#include <string>
+#include <vector>
+
+namespace fusebox {
+
+struct ProviderSnapshot {
+    std::string id;
+    ProviderKind kind = ProviderKind::OpenAI;
+    std::string baseUrl;
+    bool hasKey = false;
+    std::string keyHint; // "set OPENAI_API_KEY" when there is no key; never the key itself
+    BreakerSnapshot breaker;
+};
+
+struct EngineSnapshot {
+    WallTime takenAt{};
+    std::vector<ProviderSnapshot> providers;
+    std::vector<RouteConfig> routes;
+
+    const ProviderSnapshot* findProvider(std::string_view id) const;
+};
+
+} // namespace fusebox

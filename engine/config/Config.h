@@ -1,0 +1,83 @@
+#pragma once
+// The validated configuration (CONTRACT §2). Only ConfigLoader produces one; everything else reads it.
+#include "breaker/BreakerPolicy.h"
+#include "core/Clock.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fusebox {
+
+enum class ProviderKind { OpenAI, Anthropic };
+const char* providerKindName(ProviderKind kind);
+
+struct ProviderTimeouts {
+    Millis connect{5000};
+    Millis firstByte{60000};
+    Millis idle{60000}; // between two stream events
+    Millis total{600000};
+    bool operator==(const ProviderTimeouts&) const = default;
+};
+
+struct ProviderConfig {
+    std::string id;
+    ProviderKind kind = ProviderKind::OpenAI;
+    std::string baseUrl;
+    std::string apiKey;                       // expanded; empty means "no key"
+    std::vector<std::string> apiKeyVariables; // the ${NAME}s api_key refers to, for "set X" messages
+    ProviderTimeouts timeouts;
+    BreakerPolicy breaker; // the top-level defaults with this provider's overrides applied
+    std::optional<double> budgetUsdPerDay;
+
+    bool hasKey() const { return !apiKey.empty(); }
+};
+
+struct RouteTarget {
+    std::string provider;
+    std::string model; // empty: the client's model passes through
+    bool operator==(const RouteTarget&) const = default;
+};
+
+struct RouteConfig {
+    std::string name;
+    std::vector<RouteTarget> targets;
+    int waitForRecoveryMs = 0;
+};
+
+struct Limits {
+    int64_t maxBodyBytes = 32 * 1024 * 1024;
+    int64_t maxHeaderBytes = 64 * 1024;
+};
+
+struct RedisConfig {
+    std::string url;
+    std::string prefix = "fusebox";
+};
+
+struct JournalConfig {
+    bool enabled = true;
+    int retentionDays = 30;
+};
+
+struct Config {
+    std::string sourcePath; // the file this came from; empty when built in memory
+    std::string listenHost = "127.0.0.1";
+    uint16_t listenPort = 4747;
+    std::string adminToken; // expanded; empty means "loopback clients only"
+    std::string dataDir;    // expanded (~ and ${NAME})
+    int ioThreads = 0;      // 0: one per core
+    BreakerPolicy breaker;
+    std::vector<ProviderConfig> providers;
+    std::vector<RouteConfig> routes;
+    std::string pricesFile;
+    RedisConfig redis;
+    Limits limits;
+    JournalConfig journal;
+
+    const ProviderConfig* findProvider(std::string_view id) const;
+    const RouteConfig* findRoute(std::string_view name) const;
+};
+
+} // namespace fusebox

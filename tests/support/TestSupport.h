@@ -1,0 +1,25 @@
+#pragma once
+// Shared pieces of the test suite: pinned randomness, temporary files, paths of the source tree.
+#include "core/Random.h"
+
+#include <QTemporaryDir>
+
+#include <string>
+
+namespace fusebox::test {
+
+// Jitter pinned to one value in [-1, 1], settable per test.
+class FixedRandom final : public Random {
+public:
+    explicit FixedRandom(double unit = 0.0) : m_unit(unit) {}
+    void set(double unit) { m_unit = unit; }
+    double uniform(double lo, double hi) override { return lo + (hi - lo) * (m_unit + 1.0) / 2.0; }
+
+private:
+    double m_unit;
+};
+
+std::string sourceDir();
+std::string writeTempFile(const QTemporaryDir& dir, const std::string& name, const std::string& content);
+
+} // namespace fusebox::test

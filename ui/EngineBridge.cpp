@@ -1,0 +1,44 @@
+#include "EngineBridge.h"
+
+#include <QMetaObject>
+#include <QPointer>
+
+EngineBridge::EngineBridge(fusebox::Engine& engine, QObject* parent) : QObject(parent), m_engine(engine) {
+    qRegisterMetaType<fusebox::Event>();
+    m_timer.setInterval(100); // 10 Hz: the ceiling ARCHITECTURE.md sets for snapshot polling
+    connect(&m_timer, &QTimer::timeout, this, &EngineBridge::refresh);
+    m_timer.start();
+    // NOTE: the engine publishes on its own threads, possibly under a breaker's lock; the sink only queues the
+    // event onto the GUI thread, which is all an EventBus sink may do.
+    QPointer<EngineBridge> self(this);
+    m_subscription = m_engine.events().subscribe([self](const fusebox::Event& event) {
+        if (self.isNull()) return;
+        QMetaObject::invokeMethod(
+            self.data(), [self, event] { if (self) emit self->eventReceived(event); }, Qt::QueuedConnection);
+    });
+    refresh();
+}
+
+EngineBridge::~EngineBridge() { m_engine.events().unsubscribe(m_subscription); }
+
+void EngineBridge::refresh() {
+    m_snapshot = m_engine.snapshot();
+    emit snapshotUpdated();
+}
+
+void EngineBridge::reportIfFailed(const fusebox::CommandResult& result) {
+    if (!result.ok) emit commandFailed(QString::fromStdString(result.error));
+    refresh();
+}
+
+void EngineBridge::forceOpen(const QString& provider, const QString& reason) {
+    reportIfFailed(m_engine.forceOpen(provider.toStdString(), reason.toStdString()));
+}
+
+void EngineBridge::forceClose(const QString& provider, const QString& reason) {
+    reportIfFailed(m_engine.forceClose(provider.toStdString(), reason.toStdString()));
+}
+
+void EngineBridge::reset(const QString& provider, const QString& reason) {
+    reportIfFailed(m_engine.reset(provider.toStdString(), reason.toStdString()));
+}
