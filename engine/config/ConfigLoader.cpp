@@ -302,7 +302,13 @@ ConfigResult parseConfig(std::string_view text, const std::string& fileName, con
 
     Loader loader(fileName, positions, options, result);
     Config config = loader.load(root);
-    if (!result.errors.empty()) return result;
+    if (!result.errors.empty()) {
+        // In the order a person reads the file; errors without a position (--listen) go first.
+        std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
+            return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+        });
+        return result;
+    }
     config.sourcePath = fileName;
     result.config = std::move(config);
     return result;

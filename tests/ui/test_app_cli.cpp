@@ -1,0 +1,88 @@
+// The fusebox executable's command line (CONTRACT §1), run as a real process.
+#include "TestSupport.h"
+
+#include <QProcess>
+#include <QtTest>
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out, err;
+};
+
+Run runFusebox(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(QString::fromLocal8Bit(qgetenv("FUSEBOX_BINARY_DIR")) + "/app/fusebox", args);
+    if (!process.waitForFinished(30'000)) process.kill();
+    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
+            QString::fromUtf8(process.readAllStandardError())};
+}
+
+} // namespace
+
+class AppCliTest : public QObject {
+    Q_OBJECT
+private slots:
+    void versionAndHelp() {
+        Run v = runFusebox({"--version"});
+        QCOMPARE(v.exitCode, 0);
+        QVERIFY(v.out.startsWith("fusebox "));
+        Run h = runFusebox({"--help"});
+        QCOMPARE(h.exitCode, 0);
+        for (const char* flag : {"--config", "--listen", "--headless", "--demo", "--check-config", "--log-format",
+                                 "--version", "--help"})
+            QVERIFY2(h.out.contains(flag), flag);
+    }
+
+    void commandLineErrorsExitTwo() {
+        for (const QStringList& args : {QStringList{"--bogus"}, QStringList{"--log-format", "xml"},
+                                        QStringList{"stray"}, QStringList{"--config"}}) {
+            Run r = runFusebox(args);
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(r.err.contains("fusebox:"), qPrintable(r.err));
+        }
+    }
+
+    void checkConfig() {
+        QTemporaryDir dir;
+        const std::string good = fusebox::test::writeTempFile(dir, "good.json", R"({"listen": "127.0.0.1:0"})");
+        Run ok = runFusebox({"--config", QString::fromStdString(good), "--check-config"});
+        QCOMPARE(ok.exitCode, 0);
+        QCOMPARE(ok.out.trimmed(), QString("ok"));
+
+        const std::string bad = fusebox::test::writeTempFile(dir, "bad.json", "{\n  \"breaker\": { \"open_s\": \"30\" }\n}\n");
+        Run r = runFusebox({"--config", QString::fromStdString(bad), "--check-config"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("bad.json:2:16: breaker.open_s: must be a number (got a string)"), qPrintable(r.err));
+
+        Run missing = runFusebox({"--config", dir.path() + "/none.json", "--check-config"});
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY(missing.err.contains("none.json: cannot read"));
+
+        Run listen = runFusebox({"--config", QString::fromStdString(good), "--listen", "0.0.0.0:80", "--check-config"});
+        QCOMPARE(listen.exitCode, 2);
+        QVERIFY(listen.err.contains("--listen: ") && listen.err.contains("admin_token"));
+    }
+
+    void firstStartWritesTheDefaultConfig() {
+        QTemporaryDir dir;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_CONFIG_HOME", dir.path());
+        env.remove("OPENAI_API_KEY");
+        Run r = runFusebox({"--check-config"}, env);
+        QCOMPARE(r.exitCode, 0);
+        const QString path = dir.path() + "/fusebox/config.json";
+        QVERIFY2(r.out.contains(path), qPrintable(r.out));
+        QVERIFY(QFile::exists(path));
+        QVERIFY(r.err.contains("set OPENAI_API_KEY"));
+        // The second start reads it and writes nothing.
+        Run again = runFusebox({"--check-config"}, env);
+        QCOMPARE(again.exitCode, 0);
+        QVERIFY(!again.out.contains("wrote"));
+    }
+};
+
+QTEST_GUILESS_MAIN(AppCliTest)
+#include "test_app_cli.moc"
