@@ -1,6 +1,12 @@
 #include "Engine.h"
 
 #include "breaker/CircuitBreaker.h"
+#include "core/Log.h"
+#include "proxy/ProxyContext.h"
+#include "proxy/ProxyHandler.h"
+#include "proxy/ProxyServer.h"
+#include "routing/AttemptRecord.h"
+#include "routing/RouteTable.h"
 
 #include <cstring>
 
@@ -17,9 +23,38 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     for (const auto& provider : m_config.providers)
         m_breakers.push_back(std::make_unique<CircuitBreaker>(provider.id, provider.breaker, m_clock, m_random,
                                                               &m_events));
+    m_routes = std::make_unique<RouteTable>(m_config.providers, m_config.routes);
+    std::vector<CircuitBreaker*> breakers;
+    for (auto& b : m_breakers) breakers.push_back(b.get());
+    m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{
+        m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); }});
+    m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
+
+bool Engine::start(std::string& error) {
+    if (m_server) return true;
+    auto server = std::make_unique<ProxyServer>(m_config.ioThreads, *m_handler, m_config.limits.maxBodyBytes,
+                                                m_config.limits.maxHeaderBytes);
+    if (!server->listen(m_config.listenHost, m_config.listenPort, error)) return false;
+    m_server = std::move(server);
+    return true;
+}
+
+void Engine::stop(std::chrono::milliseconds drain) {
+    if (!m_server) return;
+    const int64_t left = m_server->stop(drain);
+    if (left > 0) Log::warn("stopped with requests still in flight", {{"requests", std::to_string(left)}});
+    m_server.reset();
+}
+
+std::string Engine::listenUrl() const {
+    if (!m_server) return {};
+    return "http://" + m_server->host() + ":" + std::to_string(m_server->port());
+}
+
+void Engine::onAttempt(const AttemptRecord& attempt) { (void)attempt; }
 
 CircuitBreaker* Engine::breaker(std::string_view provider) {
     for (std::size_t i = 0; i < m_config.providers.size(); ++i)
@@ -44,7 +79,7 @@ EngineSnapshot Engine::snapshot() const {
     EngineSnapshot s;
     s.takenAt = m_clock.wallNow();
     for (std::size_t i = 0; i < m_config.providers.size(); ++i) s.providers.push_back(providerSnapshot(i));
-    s.routes = m_config.routes;
+    s.routes = *m_routes->routes();
     return s;
 }
 

@@ -15,6 +15,11 @@
 namespace fusebox {
 
 class CircuitBreaker;
+class ProxyHandler;
+class ProxyServer;
+class RouteTable;
+struct ProxyContext;
+struct AttemptRecord;
 
 // The answer to an operator command: the state afterwards, or why it could not be done.
 struct CommandResult {
@@ -32,6 +37,14 @@ public:
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
+    // Opens the proxy port (config listen, or its --listen override) and starts the I/O threads.
+    // Returns false with `error` set when the port cannot be opened.
+    bool start(std::string& error);
+    // Stops accepting, drains requests in flight for up to `drain`, stops the I/O threads. Idempotent.
+    void stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
+    // "http://127.0.0.1:4747" once started.
+    std::string listenUrl() const;
+
     const Config& config() const { return m_config; }
     EventBus& events() { return m_events; }
     Clock& clock() { return m_clock; }
@@ -47,12 +60,17 @@ public:
 private:
     CommandResult operatorCommand(const std::string& provider, const char* action, const std::string& reason);
     ProviderSnapshot providerSnapshot(std::size_t index) const;
+    void onAttempt(const AttemptRecord& attempt);
 
     Config m_config;
     Clock& m_clock;
     Random& m_random;
     EventBus m_events;
     std::vector<std::unique_ptr<CircuitBreaker>> m_breakers; // parallel to m_config.providers
+    std::unique_ptr<RouteTable> m_routes;
+    std::unique_ptr<ProxyContext> m_proxyContext;
+    std::unique_ptr<ProxyHandler> m_handler;
+    std::unique_ptr<ProxyServer> m_server; // last: it stops before what it uses goes away
 };
 
 } // namespace fusebox

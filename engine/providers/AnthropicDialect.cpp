@@ -1,0 +1,121 @@
+#include "providers/AnthropicDialect.h"
+
+namespace fusebox {
+
+using nlohmann::json;
+
+namespace {
+
+void readUsage(const json& usage, Usage& out) {
+    if (!usage.is_object()) return;
+    out.reported = true;
+    // message_delta repeats only what changed, so a field that is absent keeps its earlier value.
+    auto take = [&](const char* key, int64_t& field) {
+        auto it = usage.find(key);
+        if (it != usage.end() && it->is_number_integer()) field = it->get<int64_t>();
+    };
+    take("input_tokens", out.inputTokens);
+    take("output_tokens", out.outputTokens);
+    take("cache_read_input_tokens", out.cacheReadTokens);
+    take("cache_creation_input_tokens", out.cacheWriteTokens);
+}
+
+// Anthropic's error type names, by the HTTP status we answer with.
+std::string anthropicType(int status, const std::string& ours) {
+    switch (status) {
+    case 400: return "invalid_request_error";
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    case 429: return "rate_limit_error";
+    case 503:
+    case 529: return "overloaded_error";
+    default: return ours.empty() ? "api_error" : ours;
+    }
+}
+
+} // namespace
+
+std::string AnthropicDialect::upstreamUrl(const ProviderConfig& provider, ApiEndpoint) const {
+    return provider.baseUrl + "/v1/messages";
+}
+
+void AnthropicDialect::providerHeaders(const ProviderConfig& provider, const HeaderLookup& client,
+                                       HeaderList& out) const {
+    if (provider.hasKey()) out.emplace_back("x-api-key", provider.apiKey);
+    out.emplace_back("anthropic-version", client("anthropic-version").value_or(kDefaultVersion));
+    if (auto beta = client("anthropic-beta")) out.emplace_back("anthropic-beta", *beta);
+}
+
+bool AnthropicDialect::prepareBody(json&, ApiEndpoint, bool) const {
+    return false; // Anthropic streams always carry usage
+}
+
+Usage AnthropicDialect::usageFromBody(const json& body) const {
+    Usage usage;
+    if (auto it = body.find("usage"); it != body.end()) readUsage(*it, usage);
+    return usage;
+}
+
+StreamEventInfo AnthropicDialect::inspect(const SseEvent& event, Usage& usage) const {
+    StreamEventInfo info;
+    if (event.commentOnly) return info;
+    const std::string& name = event.event;
+    if (name == "content_block_delta") {
+        info.content = true;
+        return info;
+    }
+    if (name == "message_stop") {
+        info.terminal = true;
+        return info;
+    }
+    if (name == "ping" || name == "content_block_start" || name == "content_block_stop") return info;
+    const json data = json::parse(event.data, nullptr, false);
+    if (name == "error") {
+        info.error = true;
+        std::string type;
+        if (data.is_object() && data.contains("error") && data["error"].is_object()) {
+            type = data["error"].value("type", std::string());
+            info.errorMessage = data["error"].value("message", std::string("error event"));
+        } else {
+            info.errorMessage = "error event";
+        }
+        info.errorOutcome = type == "rate_limit_error" ? Outcome::RateLimited : Outcome::ServerError;
+        return info;
+    }
+    if (data.is_discarded() || !data.is_object()) {
+        info.error = true;
+        info.errorOutcome = Outcome::BadResponse;
+        info.errorMessage = "unparseable stream event";
+        return info;
+    }
+    if (name == "message_start") {
+        if (auto message = data.find("message"); message != data.end() && message->is_object())
+            if (auto u = message->find("usage"); u != message->end()) readUsage(*u, usage);
+    } else if (name == "message_delta") {
+        if (auto u = data.find("usage"); u != data.end()) readUsage(*u, usage);
+    }
+    return info;
+}
+
+json AnthropicDialect::errorBody(int status, const std::string& type, const std::string& message,
+                                 const std::optional<std::string>&) const {
+    return {{"type", "error"}, {"error", {{"type", anthropicType(status, type)}, {"message", message}}}};
+}
+
+std::string AnthropicDialect::streamErrorEvent(const std::string& message) const {
+    const json body = {{"type", "error"}, {"error", {{"type", "api_error"}, {"message", message}}}};
+    return "event: error\ndata: " + body.dump() + "\n\n";
+}
+
+std::optional<std::string> AnthropicDialect::upstreamErrorMessage(std::string_view body) const {
+    const json parsed = json::parse(body, nullptr, false);
+    if (!parsed.is_object()) return std::nullopt;
+    auto error = parsed.find("error");
+    if (error == parsed.end() || !error->is_object()) return std::nullopt;
+    if (error->contains("message") && (*error)["message"].is_string()) return (*error)["message"].get<std::string>();
+    return std::nullopt;
+}
+
+} // namespace fusebox

@@ -1,0 +1,24 @@
+#pragma once
+// Anthropic Messages.
+#include "providers/Dialect.h"
+
+namespace fusebox {
+
+class AnthropicDialect final : public Dialect {
+public:
+    // Sent when the client names no version: the one every current SDK sends.
+    static constexpr const char* kDefaultVersion = "2023-06-01";
+
+    ProviderKind kind() const override { return ProviderKind::Anthropic; }
+    std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const override;
+    void providerHeaders(const ProviderConfig& provider, const HeaderLookup& client, HeaderList& out) const override;
+    bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const override;
+    Usage usageFromBody(const nlohmann::json& body) const override;
+    StreamEventInfo inspect(const SseEvent& event, Usage& usage) const override;
+    nlohmann::json errorBody(int status, const std::string& type, const std::string& message,
+                             const std::optional<std::string>& param) const override;
+    std::string streamErrorEvent(const std::string& message) const override;
+    std::optional<std::string> upstreamErrorMessage(std::string_view body) const override;
+};
+
+} // namespace fusebox

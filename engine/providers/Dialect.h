@@ -1,0 +1,73 @@
+#pragma once
+// One "dialect" per API family (CONTRACT §3): where requests go, how a provider is authenticated, what an error
+// looks like, how a stream is framed, where it commits, and where the usage is. The proxy knows nothing of
+// OpenAI or Anthropic itself; it asks the dialect.
+#include "breaker/Outcome.h"
+#include "config/Config.h"
+#include "providers/SseParser.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fusebox {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// Looks up a header of the client's request by lower-case name.
+using HeaderLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+enum class ApiEndpoint { ChatCompletions, Embeddings, Messages };
+ProviderKind apiFamily(ApiEndpoint endpoint);
+const char* endpointPath(ApiEndpoint endpoint); // the client-facing path, e.g. "/v1/messages"
+
+struct Usage {
+    int64_t inputTokens = 0;
+    int64_t outputTokens = 0;
+    int64_t cacheReadTokens = 0;  // Anthropic cache_read_input_tokens; OpenAI prompt_tokens_details.cached_tokens
+    int64_t cacheWriteTokens = 0; // Anthropic cache_creation_input_tokens
+    bool reported = false;        // the provider said something about usage
+};
+
+// What one streamed event means to the relay.
+struct StreamEventInfo {
+    bool content = false;     // content-bearing: the stream commits here
+    bool terminal = false;    // the provider's proper end of stream
+    bool usageOnly = false;   // OpenAI's include_usage chunk, dropped when the client did not ask for it
+    bool error = false;       // an in-band error event
+    Outcome errorOutcome = Outcome::ServerError;
+    std::string errorMessage;
+};
+
+class Dialect {
+public:
+    virtual ~Dialect() = default;
+    virtual ProviderKind kind() const = 0;
+    // The upstream URL for `endpoint` at this provider.
+    virtual std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const = 0;
+    // Headers for the provider: its own key in its own header, plus what the client may pass on.
+    virtual void providerHeaders(const ProviderConfig& provider, const HeaderLookup& client, HeaderList& out) const = 0;
+    // Adjusts the request body before it goes upstream (e.g. ask for streamed usage). Returns whether the client
+    // itself asked for what was added, so the relay knows whether to strip it again.
+    virtual bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const = 0;
+    virtual Usage usageFromBody(const nlohmann::json& body) const = 0;
+    // Inspects one streamed event; updates `usage` from it.
+    virtual StreamEventInfo inspect(const SseEvent& event, Usage& usage) const = 0;
+
+    // Shapes of our own answers, in this API's own format.
+    virtual nlohmann::json errorBody(int status, const std::string& type, const std::string& message,
+                                     const std::optional<std::string>& param = std::nullopt) const = 0;
+    // The event that ends a committed stream the upstream broke: an explicit error, never a clean end.
+    virtual std::string streamErrorEvent(const std::string& message) const = 0;
+    // The provider's own error message from an error body, if it has the usual shape.
+    virtual std::optional<std::string> upstreamErrorMessage(std::string_view body) const = 0;
+};
+
+const Dialect& dialectFor(ProviderKind kind);
+
+} // namespace fusebox

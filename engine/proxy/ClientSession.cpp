@@ -1,0 +1,245 @@
+#include "proxy/ClientSession.h"
+
+#include <boost/asio/write.hpp>
+
+namespace fusebox {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+namespace {
+constexpr auto kIdleTimeout = std::chrono::seconds(120); // keep-alive connections with nothing to say
+constexpr auto kReadTimeout = std::chrono::seconds(60);  // a request trickling in
+constexpr auto kWriteTimeout = std::chrono::seconds(60); // a client that stopped reading its answer
+constexpr std::size_t kMaxHeaderCount = 100;
+} // namespace
+
+ClientSession::ClientSession(tcp::socket socket, SessionServices& services)
+    : m_stream(std::move(socket)), m_services(services) {
+    beast::error_code ec;
+    m_stream.socket().set_option(tcp::no_delay(true), ec);
+    const auto peer = m_stream.socket().remote_endpoint(ec);
+    m_peerLoopback = !ec && peer.address().is_loopback();
+}
+
+ClientSession::~ClientSession() {
+    if (m_inRequest) m_services.requestsInFlight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ClientSession::start() { readHeader(); }
+
+void ClientSession::readHeader() {
+    m_parser.emplace();
+    m_parser->header_limit(static_cast<std::uint32_t>(m_services.maxHeaderBytes));
+    m_parser->body_limit(static_cast<std::uint64_t>(m_services.maxBodyBytes));
+    m_stream.expires_after(kIdleTimeout);
+    http::async_read_header(m_stream, m_buffer, *m_parser,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+}
+
+void ClientSession::onHeader(beast::error_code ec) {
+    if (ec) return failRequest(ec);
+    const auto& header = m_parser->get();
+    m_target = std::string(header.target());
+    if (static_cast<std::size_t>(std::distance(header.begin(), header.end())) > kMaxHeaderCount)
+        return failRequest(http::error::header_limit);
+    // Clients ask before sending large bodies; Beast does not answer for us, and they would stall a second.
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+        auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+        http::async_write(m_stream, *interim, [self = shared_from_this(), interim](beast::error_code e, std::size_t) {
+            if (e) return self->close();
+            self->readBody();
+        });
+        return;
+    }
+    readBody();
+}
+
+void ClientSession::readBody() {
+    m_stream.expires_after(kReadTimeout);
+    http::async_read(m_stream, m_buffer, *m_parser,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+}
+
+void ClientSession::onBody(beast::error_code ec) {
+    if (ec) return failRequest(ec);
+    m_stream.expires_never();
+    dispatch();
+}
+
+void ClientSession::dispatch() {
+    Request request = m_parser->release();
+    m_keepAlive = request.keep_alive();
+    m_inRequest = true;
+    m_gone = false;
+    m_streamEnded = false;
+    ++m_requestSeq;
+    m_services.requestsInFlight.fetch_add(1, std::memory_order_relaxed);
+    watchForDisconnect();
+    auto self = shared_from_this();
+    m_services.handler.handle(self, std::move(request));
+}
+
+void ClientSession::failRequest(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset || !m_parser) {
+        return close();
+    }
+    int status = 400;
+    std::string message = "malformed HTTP request: " + ec.message();
+    if (ec == http::error::body_limit) {
+        status = 413;
+        message = "request body is larger than limits.max_body_bytes (" + std::to_string(m_services.maxBodyBytes) +
+                  " bytes)";
+    } else if (ec == http::error::header_limit) {
+        status = 431;
+        message = "request headers are too large or too many (limits.max_header_bytes is " +
+                  std::to_string(m_services.maxHeaderBytes) + " bytes, at most " + std::to_string(kMaxHeaderCount) +
+                  " fields)";
+    }
+    const std::string target = m_parser->is_header_done() ? std::string(m_parser->get().target()) : m_target;
+    Response response = m_services.handler.protocolError(status, target, message);
+    // The rest of the request is unread, so the connection cannot carry another one.
+    m_keepAlive = false;
+    response.keep_alive(false);
+    response.prepare_payload();
+    m_response = std::make_shared<Response>(std::move(response));
+    m_stream.expires_after(kWriteTimeout);
+    http::async_write(m_stream, *m_response,
+                      [self = shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+}
+
+void ClientSession::watchForDisconnect() {
+    // NOTE: readable while a request is being answered means either the client closed (EOF) or it pipelined the
+    // next request. A peek tells them apart without consuming anything; after a pipelined request we stop
+    // watching, since the socket stays readable.
+    const uint64_t seq = m_requestSeq;
+    m_stream.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), seq](beast::error_code ec) {
+        if (seq != self->m_requestSeq || !self->m_inRequest || self->m_closed) return;
+        if (ec) {
+            if (ec != net::error::operation_aborted) self->markGone();
+            return;
+        }
+        char byte;
+        beast::error_code peekError;
+        const std::size_t n = self->m_stream.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peekError);
+        if (peekError || n == 0) self->markGone();
+    });
+}
+
+void ClientSession::markGone() {
+    if (m_gone) return;
+    m_gone = true;
+    m_keepAlive = false;
+    if (auto onGone = std::move(m_onGone)) onGone();
+}
+
+void ClientSession::respond(Response response) {
+    if (!m_inRequest) return;
+    if (m_gone) return finishRequest();
+    response.keep_alive(m_keepAlive);
+    response.prepare_payload();
+    m_response = std::make_shared<Response>(std::move(response));
+    m_stream.expires_after(kWriteTimeout);
+    http::async_write(m_stream, *m_response, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->m_stream.expires_never();
+        self->m_response.reset();
+        if (ec) {
+            self->markGone();
+            return self->close();
+        }
+        self->finishRequest();
+    });
+}
+
+void ClientSession::beginStream(http::response<http::empty_body> head) {
+    if (!m_inRequest) return;
+    head.keep_alive(m_keepAlive);
+    head.chunked(true);
+    m_streamHead = std::make_shared<http::response<http::empty_body>>(std::move(head));
+    m_headSerializer = std::make_shared<http::response_serializer<http::empty_body>>(*m_streamHead);
+    m_writes.push_back({WriteKind::Head, {}});
+    writeNext();
+}
+
+void ClientSession::sendChunk(std::string data) {
+    if (!m_inRequest || m_streamEnded || data.empty()) return;
+    m_pendingBytes += data.size();
+    m_writes.push_back({WriteKind::Chunk, std::move(data)});
+    writeNext();
+}
+
+void ClientSession::endStream(std::string lastData) {
+    if (!m_inRequest || m_streamEnded) return;
+    if (!lastData.empty()) sendChunk(std::move(lastData));
+    m_streamEnded = true;
+    m_writes.push_back({WriteKind::Last, {}});
+    writeNext();
+}
+
+void ClientSession::writeNext() {
+    if (m_writing || m_writes.empty() || m_closed) return;
+    if (m_gone) {
+        m_writes.clear();
+        m_pendingBytes = 0;
+        if (m_streamEnded) finishRequest();
+        return;
+    }
+    m_writing = true;
+    PendingWrite next = std::move(m_writes.front());
+    m_writes.pop_front();
+    auto self = shared_from_this();
+    auto done = [self, kind = next.kind](beast::error_code ec, std::size_t) {
+        self->m_writing = false;
+        self->m_stream.expires_never();
+        if (kind == WriteKind::Chunk) {
+            self->m_pendingBytes -= self->m_writeBuffer.size();
+            self->m_writeBuffer.clear();
+        }
+        if (ec) {
+            self->markGone();
+            return self->close();
+        }
+        if (kind == WriteKind::Last) {
+            self->m_streamHead.reset();
+            self->m_headSerializer.reset();
+            return self->finishRequest();
+        }
+        if (self->m_pendingBytes < kLowWater && self->m_onDrain) self->m_onDrain();
+        self->writeNext();
+    };
+    m_stream.expires_after(kWriteTimeout);
+    switch (next.kind) {
+    case WriteKind::Head: http::async_write_header(m_stream, *m_headSerializer, std::move(done)); break;
+    case WriteKind::Chunk:
+        m_writeBuffer = std::move(next.data);
+        net::async_write(m_stream, http::make_chunk(net::buffer(m_writeBuffer)), std::move(done));
+        break;
+    case WriteKind::Last: net::async_write(m_stream, http::make_chunk_last(), std::move(done)); break;
+    }
+}
+
+void ClientSession::finishRequest() {
+    if (!m_inRequest) return;
+    m_inRequest = false;
+    m_services.requestsInFlight.fetch_sub(1, std::memory_order_relaxed);
+    // The handler's callbacks hold it (and it holds us): let go of both before the next request.
+    m_onDrain = nullptr;
+    m_onGone = nullptr;
+    if (!m_keepAlive || m_gone) return close();
+    readHeader();
+}
+
+void ClientSession::close() {
+    if (m_closed) return;
+    m_closed = true;
+    m_onDrain = nullptr;
+    m_onGone = nullptr;
+    m_writes.clear();
+    beast::error_code ec;
+    m_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    m_stream.close();
+}
+
+} // namespace fusebox

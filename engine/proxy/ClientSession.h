@@ -1,0 +1,115 @@
+#pragma once
+// One client connection (Beast's session shape: read, dispatch, write, repeat), HTTP/1.1 with keep-alive, on one
+// I/O thread. A handler answers each request through this object, either whole (respond) or as a chunked stream
+// (beginStream, sendChunk, endStream) with backpressure. While a request is being answered the session watches the
+// socket, so a client that leaves is noticed at once and its upstream call can be cancelled.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace fusebox {
+
+class UpstreamClient;
+class ClientSession;
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+class RequestHandler {
+public:
+    virtual ~RequestHandler() = default;
+    // Must end with exactly one respond(), or beginStream() ... endStream(), or nothing when the client is gone
+    // (then the session ends the request itself once the handler lets go).
+    virtual void handle(const std::shared_ptr<ClientSession>& session, Request&& request) = 0;
+    // A request Beast refused before any handler could see it (too large, malformed): the answer in the API's
+    // own shape for that path.
+    virtual Response protocolError(int status, const std::string& target, const std::string& message) = 0;
+};
+
+struct SessionServices {
+    RequestHandler& handler;
+    UpstreamClient& upstream; // the one of this session's I/O thread
+    int64_t maxBodyBytes = 32 * 1024 * 1024;
+    int64_t maxHeaderBytes = 64 * 1024;
+    std::atomic<int64_t>& requestsInFlight;
+};
+
+class ClientSession : public std::enable_shared_from_this<ClientSession> {
+public:
+    ClientSession(boost::asio::ip::tcp::socket socket, SessionServices& services);
+    ~ClientSession();
+    void start();
+
+    // ---- for the handler of the current request; all on this session's I/O thread ----
+    void respond(Response response);
+    void beginStream(http::response<http::empty_body> head);
+    void sendChunk(std::string data);
+    void endStream(std::string lastData = {});
+
+    std::size_t pendingBytes() const { return m_pendingBytes; }
+    // Called once the queued stream bytes fall below the low-water mark again.
+    void setDrainHandler(std::function<void()> handler) { m_onDrain = std::move(handler); }
+    // Called once if the client goes away while its request is being answered.
+    void setGoneHandler(std::function<void()> handler) { m_onGone = std::move(handler); }
+    bool clientGone() const { return m_gone; }
+
+    UpstreamClient& upstream() { return m_services.upstream; }
+    boost::asio::any_io_executor executor() { return m_stream.get_executor(); }
+    bool peerIsLoopback() const { return m_peerLoopback; }
+
+    static constexpr std::size_t kHighWater = 1 << 20;  // pause the upstream above this many queued bytes
+    static constexpr std::size_t kLowWater = 256 << 10; // and resume below this
+
+private:
+    enum class WriteKind { Head, Chunk, Last };
+    struct PendingWrite {
+        WriteKind kind;
+        std::string data;
+    };
+
+    void readHeader();
+    void onHeader(boost::beast::error_code ec);
+    void readBody();
+    void onBody(boost::beast::error_code ec);
+    void dispatch();
+    void failRequest(boost::beast::error_code ec);
+    void watchForDisconnect();
+    void markGone();
+    void writeNext();
+    void finishRequest();
+    void close();
+
+    boost::beast::tcp_stream m_stream;
+    SessionServices& m_services;
+    boost::beast::flat_buffer m_buffer;
+    std::optional<http::request_parser<http::string_body>> m_parser;
+    std::string m_target;
+    bool m_keepAlive = true;
+    bool m_inRequest = false;
+    bool m_gone = false;
+    bool m_closed = false;
+    bool m_peerLoopback = false;
+    uint64_t m_requestSeq = 0;
+
+    std::shared_ptr<Response> m_response;
+    std::shared_ptr<http::response<http::empty_body>> m_streamHead;
+    std::shared_ptr<http::response_serializer<http::empty_body>> m_headSerializer;
+    std::deque<PendingWrite> m_writes;
+    bool m_writing = false;
+    bool m_streamEnded = false;
+    std::size_t m_pendingBytes = 0;
+    std::string m_writeBuffer; // the chunk in flight
+
+    std::function<void()> m_onDrain;
+    std::function<void()> m_onGone;
+};
+
+} // namespace fusebox

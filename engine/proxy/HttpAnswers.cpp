@@ -1,0 +1,23 @@
+#include "proxy/HttpAnswers.h"
+
+namespace fusebox {
+
+ProviderKind familyOfPath(std::string_view target) {
+    return target.starts_with("/v1/messages") ? ProviderKind::Anthropic : ProviderKind::OpenAI;
+}
+
+Response jsonResponse(int status, const nlohmann::json& body, unsigned version) {
+    Response response{static_cast<http::status>(status), version};
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::server, "fusebox");
+    response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    response.prepare_payload();
+    return response;
+}
+
+Response errorResponse(ProviderKind family, int status, const std::string& type, const std::string& message,
+                       const std::optional<std::string>& param, unsigned version) {
+    return jsonResponse(status, dialectFor(family).errorBody(status, type, message, param), version);
+}
+
+} // namespace fusebox

@@ -1,0 +1,20 @@
+#pragma once
+// Building our own HTTP answers: errors in the calling API's shape, JSON bodies, the x-fusebox headers.
+#include "proxy/ClientSession.h"
+#include "providers/Dialect.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace fusebox {
+
+// The API family a path belongs to, for the shape of an error: /v1/messages is Anthropic's, all else OpenAI's.
+ProviderKind familyOfPath(std::string_view target);
+
+Response jsonResponse(int status, const nlohmann::json& body, unsigned version = 11);
+Response errorResponse(ProviderKind family, int status, const std::string& type, const std::string& message,
+                       const std::optional<std::string>& param = std::nullopt, unsigned version = 11);
+
+} // namespace fusebox

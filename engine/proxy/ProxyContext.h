@@ -1,0 +1,21 @@
+#pragma once
+// What a request needs from the engine, shared by every I/O thread (each member is thread-safe).
+#include "breaker/CircuitBreaker.h"
+#include "config/Config.h"
+#include "routing/AttemptRecord.h"
+#include "routing/RouteTable.h"
+
+#include <functional>
+#include <vector>
+
+namespace fusebox {
+
+struct ProxyContext {
+    const Config& config;
+    RouteTable& routes;
+    std::vector<CircuitBreaker*> breakers; // by provider index
+    Clock& clock;
+    std::function<void(const AttemptRecord&)> recordAttempt;
+};
+
+} // namespace fusebox

@@ -1,0 +1,109 @@
+#pragma once
+// One proxied request from start to end (CONTRACT §3): parse, resolve the route, then per target: ask its breaker,
+// call the provider, judge the outcome, and either answer the client or fall over to the next target while nothing
+// has reached the client yet. A stream commits at its first content-bearing event; before that an in-band error,
+// a cut or a stall fails over like any failed attempt. When no target can answer: 503 with Retry-After and every
+// attempt. Runs entirely on its session's I/O thread.
+#include "breaker/CircuitBreaker.h"
+#include "providers/Dialect.h"
+#include "providers/SseParser.h"
+#include "proxy/ClientSession.h"
+#include "proxy/ProxyContext.h"
+#include "proxy/UpstreamCall.h"
+#include "proxy/UpstreamTypes.h"
+#include "routing/RouteTable.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fusebox {
+
+class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
+public:
+    ProxyExchange(ProxyContext& context, std::shared_ptr<ClientSession> session, Request&& request,
+                  ApiEndpoint endpoint);
+    ~ProxyExchange();
+    void start();
+
+private:
+    // What the 503 body lists, one per target tried or refused.
+    struct AttemptSummary {
+        std::string provider;
+        std::string model;
+        Outcome outcome;
+        std::string state;
+        std::string reason;
+        std::optional<double> retryAfterS;
+    };
+    // The attempt in flight.
+    struct Attempt {
+        std::size_t providerIndex = 0;
+        std::string model;
+        Permit permit;
+        std::shared_ptr<UpstreamCall> call;
+        SteadyTime started{};
+        Millis timeToFirstByte{0};
+        int status = 0;
+        UpstreamHead head;
+        std::string body; // a non-streamed answer, or an error body
+        bool eventStream = false;
+        SseParser sse;
+        Usage usage;
+        bool clientAskedUsage = false;
+        bool committed = false;
+        bool sawTerminal = false;
+        std::string held; // stream events before the commit point
+        bool failed = false; // judged already (an in-band error): onDone only cleans up
+    };
+
+    bool parseRequest();
+    void tryTargets();
+    void attempt(const ResolvedTarget& target, Permit permit);
+    UpstreamRequest upstreamRequest(const ProviderConfig& provider, const std::string& model, bool& clientAskedUsage);
+    void onHead(const UpstreamHead& head);
+    void onData(std::string_view chunk);
+    void onEvent(SseEvent&& event);
+    void onDone(const UpstreamResult& result);
+    void finishStream(const UpstreamResult& result);
+    void finishWhole(const UpstreamResult& result);
+    void commit();
+    void relay(const std::string& bytes);
+    void failOver(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter = {});
+    void completeAttempt(Outcome outcome, const std::string& reason, bool delivered,
+                         std::optional<Millis> retryAfter = {});
+    void recordRefusal(const ResolvedTarget& target, Outcome outcome, const std::string& state,
+                       const std::string& reason, std::optional<double> retryAfterS);
+    void answerUnavailable();
+    void answerWhole(int status, const UpstreamHead& head, std::string body);
+    void answerError(int status, const std::string& type, const std::string& message,
+                     const std::optional<std::string>& param = std::nullopt);
+    void onClientGone();
+    void finish();
+    template <class Message> void addFuseboxHeaders(Message& message, const std::string& provider) const;
+    std::string upstreamFailureReason(const UpstreamResult& result) const;
+
+    ProxyContext& m_context;
+    std::shared_ptr<ClientSession> m_session;
+    Request m_request;
+    ApiEndpoint m_endpoint;
+    const Dialect& m_dialect; // the client's API family
+    SteadyTime m_started;
+    std::string m_requestId;
+    nlohmann::json m_body;
+    std::string m_clientModel;
+    bool m_stream = false;
+    Resolution m_resolution;
+    std::size_t m_next = 0;
+    std::vector<AttemptSummary> m_attempts;
+    std::optional<Attempt> m_attempt;
+    boost::asio::steady_timer m_waitTimer;
+    bool m_clientGone = false;
+    bool m_finished = false;
+};
+
+} // namespace fusebox

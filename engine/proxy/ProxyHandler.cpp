@@ -1,0 +1,79 @@
+#include "proxy/ProxyHandler.h"
+
+#include "proxy/HttpAnswers.h"
+#include "proxy/ProxyExchange.h"
+
+#include <set>
+
+namespace fusebox {
+
+namespace {
+
+std::string_view pathOf(std::string_view target) {
+    const auto query = target.find('?');
+    return query == std::string_view::npos ? target : target.substr(0, query);
+}
+
+std::optional<ApiEndpoint> proxiedEndpoint(std::string_view path) {
+    if (path == "/v1/chat/completions") return ApiEndpoint::ChatCompletions;
+    if (path == "/v1/embeddings") return ApiEndpoint::Embeddings;
+    if (path == "/v1/messages") return ApiEndpoint::Messages;
+    return std::nullopt;
+}
+
+} // namespace
+
+void ProxyHandler::handle(const std::shared_ptr<ClientSession>& session, Request&& request) {
+    const std::string_view path = pathOf(std::string_view(request.target().data(), request.target().size()));
+    const auto method = request.method();
+    const ProviderKind family = familyOfPath(path);
+
+    if (auto endpoint = proxiedEndpoint(path)) {
+        if (method != http::verb::post) {
+            Response r = errorResponse(family, 405, "invalid_request_error", std::string(path) + " takes POST",
+                                       std::nullopt, request.version());
+            r.set(http::field::allow, "POST");
+            return session->respond(std::move(r));
+        }
+        auto exchange = std::make_shared<ProxyExchange>(m_context, session, std::move(request), *endpoint);
+        exchange->start();
+        return;
+    }
+    if (path == "/healthz" && (method == http::verb::get || method == http::verb::head)) {
+        Response r{http::status::ok, request.version()};
+        r.set(http::field::content_type, "text/plain");
+        r.body() = "ok";
+        return session->respond(std::move(r));
+    }
+    if (path == "/v1/models" && method == http::verb::get) return session->respond(models(request.version()));
+    if (m_admin && (path.starts_with("/admin/") || path == "/metrics")) return m_admin->handle(session, std::move(request));
+    session->respond(errorResponse(family, 404, "not_found",
+                                   "unknown path " + std::string(path) +
+                                       " (Fusebox serves /v1/chat/completions, /v1/embeddings, /v1/messages, "
+                                       "/v1/models, /healthz, /admin/v1/... and /metrics)",
+                                   std::nullopt, request.version()));
+}
+
+Response ProxyHandler::protocolError(int status, const std::string& target, const std::string& message) {
+    const char* type = status == 413 ? "request_too_large" : status == 431 ? "request_header_fields_too_large"
+                                                                           : "invalid_request_error";
+    return errorResponse(familyOfPath(pathOf(target)), status, type, message);
+}
+
+Response ProxyHandler::models(unsigned version) const {
+    // Every route name, and every PROVIDER/MODEL the routes name (the models we know exist at a provider).
+    nlohmann::json data = nlohmann::json::array();
+    std::set<std::string> seen;
+    const auto routes = m_context.routes.routes();
+    auto add = [&](const std::string& id, const std::string& owner) {
+        if (seen.insert(id).second)
+            data.push_back({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", owner}});
+    };
+    for (const auto& route : *routes) add(route.name, "fusebox");
+    for (const auto& route : *routes)
+        for (const auto& target : route.targets)
+            if (!target.model.empty()) add(target.provider + "/" + target.model, target.provider);
+    return jsonResponse(200, {{"object", "list"}, {"data", std::move(data)}}, version);
+}
+
+} // namespace fusebox
