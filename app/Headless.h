@@ -3,5 +3,7 @@ namespace fusebox {
 class Engine;
 }
 
-// Runs the engine with no window until SIGINT or SIGTERM. Returns the exit status.
+// Blocks SIGINT and SIGTERM for this thread and every thread started after it; call first thing in main().
+void blockStopSignals();
+// Runs until SIGINT or SIGTERM, then drains the engine (up to 10 s). Returns the exit status.
 int runHeadless(fusebox::Engine& engine);

@@ -7,6 +7,8 @@
 #include "MainWindow.h"
 #include "config/ConfigLoader.h"
 #include "config/DefaultConfig.h"
+#include "core/Log.h"
+#include "sim/DemoProviders.h"
 
 #include <QApplication>
 
@@ -47,6 +49,7 @@ std::optional<std::string> resolveConfigPath(const CommandLine& cl, const fusebo
 
 int main(int argc, char** argv) {
     const CommandLine cl = parseCommandLine(argumentList(argc, argv));
+    fusebox::Log::setJson(cl.jsonLogs);
     if (!cl.error.isEmpty()) {
         printLine(stderr, "fusebox: " + cl.error.toStdString() + "\nTry 'fusebox --help'.");
         return kUsageError;
@@ -75,7 +78,24 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    if (cl.headless) blockStopSignals(); // before any engine thread exists, so they all inherit the mask
+    std::string error;
+    std::unique_ptr<fusebox::sim::DemoProviders> demo;
+    if (cl.demo) {
+        demo = std::make_unique<fusebox::sim::DemoProviders>();
+        if (!demo->start(error)) {
+            printLine(stderr, "fusebox: " + error);
+            return 1;
+        }
+        demo->addTo(*loaded.config);
+    }
     fusebox::Engine engine(std::move(*loaded.config));
+    if (demo) engine.adoptDemo(std::move(demo));
+    if (!engine.start(error)) {
+        printLine(stderr, "fusebox: " + error);
+        return kUsageError;
+    }
+    printLine(stdout, "fusebox: listening on " + engine.listenUrl());
     if (cl.headless) return runHeadless(engine);
 
     QApplication app(argc, argv);
@@ -84,5 +104,7 @@ int main(int argc, char** argv) {
     EngineBridge bridge(engine);
     MainWindow window(bridge);
     window.show();
-    return QApplication::exec();
+    const int status = QApplication::exec();
+    engine.stop(std::chrono::seconds(10));
+    return status;
 }

@@ -7,6 +7,7 @@
 #include "proxy/ProxyServer.h"
 #include "routing/AttemptRecord.h"
 #include "routing/RouteTable.h"
+#include "sim/DemoProviders.h"
 
 #include <cstring>
 
@@ -53,6 +54,8 @@ std::string Engine::listenUrl() const {
     if (!m_server) return {};
     return "http://" + m_server->host() + ":" + std::to_string(m_server->port());
 }
+
+void Engine::adoptDemo(std::unique_ptr<sim::DemoProviders> demo) { m_demo = std::move(demo); }
 
 void Engine::onAttempt(const AttemptRecord& attempt) { (void)attempt; }
 

@@ -20,6 +20,9 @@ class ProxyServer;
 class RouteTable;
 struct ProxyContext;
 struct AttemptRecord;
+namespace sim {
+class DemoProviders;
+}
 
 // The answer to an operator command: the state afterwards, or why it could not be done.
 struct CommandResult {
@@ -57,6 +60,10 @@ public:
 
     CircuitBreaker* breaker(std::string_view provider);
 
+    // --demo: the engine keeps the simulated providers alive and lets drills reach them.
+    void adoptDemo(std::unique_ptr<sim::DemoProviders> demo);
+    sim::DemoProviders* demo() { return m_demo.get(); }
+
 private:
     CommandResult operatorCommand(const std::string& provider, const char* action, const std::string& reason);
     ProviderSnapshot providerSnapshot(std::size_t index) const;
@@ -67,6 +74,7 @@ private:
     Random& m_random;
     EventBus m_events;
     std::vector<std::unique_ptr<CircuitBreaker>> m_breakers; // parallel to m_config.providers
+    std::unique_ptr<sim::DemoProviders> m_demo;
     std::unique_ptr<RouteTable> m_routes;
     std::unique_ptr<ProxyContext> m_proxyContext;
     std::unique_ptr<ProxyHandler> m_handler;
