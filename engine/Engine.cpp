@@ -2,6 +2,7 @@
 
 #include "breaker/CircuitBreaker.h"
 #include "core/Log.h"
+#include "proxy/CurlGlobal.h"
 #include "proxy/ProxyContext.h"
 #include "proxy/ProxyHandler.h"
 #include "proxy/ProxyServer.h"
@@ -36,6 +37,11 @@ Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
 
 bool Engine::start(std::string& error) {
     if (m_server) return true;
+    // libcurl's global init is not thread-safe: do it here, before any I/O thread exists.
+    if (!CurlGlobal::ensure()) {
+        error = "cannot initialise libcurl: " + CurlGlobal::initError();
+        return false;
+    }
     auto server = std::make_unique<ProxyServer>(m_config.ioThreads, *m_handler, m_config.limits.maxBodyBytes,
                                                 m_config.limits.maxHeaderBytes);
     if (!server->listen(m_config.listenHost, m_config.listenPort, error)) return false;

@@ -13,6 +13,7 @@ constexpr auto kIdleTimeout = std::chrono::seconds(120); // keep-alive connectio
 constexpr auto kReadTimeout = std::chrono::seconds(60);  // a request trickling in
 constexpr auto kWriteTimeout = std::chrono::seconds(60); // a client that stopped reading its answer
 constexpr std::size_t kMaxHeaderCount = 100;
+constexpr int64_t kHeaderLimitMargin = 64 * 1024;
 } // namespace
 
 ClientSession::ClientSession(tcp::socket socket, SessionServices& services)
@@ -31,7 +32,9 @@ void ClientSession::start() { readHeader(); }
 
 void ClientSession::readHeader() {
     m_parser.emplace();
-    m_parser->header_limit(static_cast<std::uint32_t>(m_services.maxHeaderBytes));
+    // Beast gets a margin above our limit, so an oversized header is still parsed and its path known: the 431
+    // must speak the API of that path. Our own limit is checked in onHeader.
+    m_parser->header_limit(static_cast<std::uint32_t>(m_services.maxHeaderBytes + kHeaderLimitMargin));
     m_parser->body_limit(static_cast<std::uint64_t>(m_services.maxBodyBytes));
     m_stream.expires_after(kIdleTimeout);
     http::async_read_header(m_stream, m_buffer, *m_parser,
@@ -42,8 +45,13 @@ void ClientSession::onHeader(beast::error_code ec) {
     if (ec) return failRequest(ec);
     const auto& header = m_parser->get();
     m_target = std::string(header.target());
-    if (static_cast<std::size_t>(std::distance(header.begin(), header.end())) > kMaxHeaderCount)
-        return failRequest(http::error::header_limit);
+    std::size_t count = 0;
+    int64_t bytes = static_cast<int64_t>(header.method_string().size() + header.target().size() + 12);
+    for (const auto& field : header) {
+        ++count;
+        bytes += static_cast<int64_t>(field.name_string().size() + field.value().size() + 4);
+    }
+    if (count > kMaxHeaderCount || bytes > m_services.maxHeaderBytes) return failRequest(http::error::header_limit);
     // Clients ask before sending large bodies; Beast does not answer for us, and they would stall a second.
     if (beast::iequals(header[http::field::expect], "100-continue")) {
         auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
