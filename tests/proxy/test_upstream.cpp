@@ -1,4 +1,5 @@
-// The upstream client against real loopback sockets and a scripted raw-TCP server (tests/support/RawHttpServer).
+// The upstream client against real loopback sockets and a scripted raw-TCP server
+// (tests/support/RawHttpServer).
 #include "proxy/UpstreamClient.h"
 
 #include "RawHttpServer.h"
@@ -22,7 +23,7 @@ namespace {
 
 // Drives the client's io_context from the test thread, as an engine I/O thread would.
 class Loop {
-public:
+  public:
     boost::asio::io_context& io() { return m_io; }
     bool runUntil(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -34,7 +35,7 @@ public:
     }
     void runFor(std::chrono::milliseconds duration) { m_io.run_for(duration); }
 
-private:
+  private:
     boost::asio::io_context m_io;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> m_guard{m_io.get_executor()};
 };
@@ -93,14 +94,16 @@ UpstreamRequest post(const std::string& url, ProviderTimeouts t = timeouts()) {
     return request;
 }
 
-const char* name(TransportError e) { return transportErrorName(e).data(); }
+const char* name(TransportError e) {
+    return transportErrorName(e).data();
+}
 
 } // namespace
 
 class TestUpstream : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void initTestCase() {
         // The client honours curl's proxy environment; loopback tests must not go through someone's proxy.
         qputenv("no_proxy", "127.0.0.1,localhost");
@@ -209,6 +212,23 @@ private slots:
         QCOMPARE(rec.result.status, 0);
     }
 
+    void stalledTlsHandshakeIsConnectTimeout() {
+        // The raw server never answers a TLS ClientHello: the handshake, part of connect, stalls.
+        Server server(Server::Script{Server::hang()});
+        Loop loop;
+        UpstreamClient client(loop.io());
+        Recorder rec;
+        UpstreamRequest request = post("https://127.0.0.1:" + std::to_string(server.port()) + "/");
+        request.timeouts.connect = 300ms;
+        client.start(request, rec.callbacks());
+        QVERIFY(loop.runUntil([&] { return rec.done(); }));
+        QCOMPARE(name(rec.result.error), name(TransportError::Timeout));
+        QVERIFY2(rec.result.message.starts_with("connect timeout: not connected within 300 ms"),
+                 rec.result.message.c_str());
+        QVERIFY(rec.result.duration >= 250ms);
+        QVERIFY(rec.result.duration < 4000ms);
+    }
+
     void hangBeforeHeadersIsFirstByteTimeout() {
         Server server(Server::Script{Server::hang()});
         Loop loop;
@@ -272,7 +292,8 @@ private slots:
              {Server::send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part"), Server::close()}},
             {"chunked stream cut before its last chunk",
              {Server::send(Server::chunkedHead(200) + Server::chunk("data: a\n\n")), Server::close()}},
-            {"bad chunk framing", {Server::send(Server::chunkedHead(200) + "zz\r\nnot hex\r\n"), Server::close()}},
+            {"bad chunk framing",
+             {Server::send(Server::chunkedHead(200) + "zz\r\nnot hex\r\n"), Server::close()}},
             {"garbage instead of a status line", {Server::send("garbage garbage\r\n\r\n"), Server::close()}},
             {"closed without a byte", {Server::close()}},
         };
@@ -283,8 +304,9 @@ private slots:
             Recorder rec;
             client.start(post(server.url()), rec.callbacks());
             QVERIFY2(loop.runUntil([&] { return rec.done(); }), c.name);
-            QVERIFY2(rec.result.error == TransportError::BadResponse,
-                     (std::string(c.name) + ": " + name(rec.result.error) + " " + rec.result.message).c_str());
+            QVERIFY2(
+                rec.result.error == TransportError::BadResponse,
+                (std::string(c.name) + ": " + name(rec.result.error) + " " + rec.result.message).c_str());
             QVERIFY2(rec.result.message.starts_with("bad response"), rec.result.message.c_str());
             QVERIFY2(!rec.orderBroken, c.name);
         }
@@ -343,6 +365,27 @@ private slots:
         QCOMPARE(rec.dones, 1);
     }
 
+    void startFromInsideOnData() {
+        Server server(Server::Script{
+            Server::send(Server::chunkedHead(200) + Server::chunk("data: a\n\n")),
+            Server::wait(50ms),
+            Server::send(Server::chunk("data: b\n\n") + std::string(Server::kLastChunk)),
+        });
+        Loop loop;
+        UpstreamClient client(loop.io());
+        Recorder first;
+        Recorder second;
+        first.afterChunk = [&](std::string_view) {
+            if (first.chunks.size() == 1) client.start(post(server.url("/second")), second.callbacks());
+        };
+        client.start(post(server.url("/first")), first.callbacks());
+        QVERIFY(loop.runUntil([&] { return first.done() && second.done(); }));
+        QVERIFY2(first.result.ok(), first.result.message.c_str());
+        QVERIFY2(second.result.ok(), second.result.message.c_str());
+        QCOMPARE(second.body, std::string("data: a\n\ndata: b\n\n"));
+        QCOMPARE(client.inFlight(), std::size_t(0));
+    }
+
     void connectionIsReusedAcrossSequentialRequests() {
         Server server(Server::Script{Server::send(Server::response(200, "ok"))});
         Loop loop;
@@ -365,7 +408,8 @@ private slots:
         QCOMPARE(server.connectionsAccepted(), 1);
         const auto requests = server.requests();
         QCOMPARE(int(requests.size()), kRequests);
-        for (const auto& r : requests) QCOMPARE(r.connection, 1);
+        for (const auto& r : requests)
+            QCOMPARE(r.connection, 1);
     }
 
     void manyConcurrentRequestsOnOneClient() {
@@ -378,7 +422,8 @@ private slots:
         constexpr int kCalls = 60;
         std::vector<Recorder> recs(kCalls);
         const auto started = std::chrono::steady_clock::now();
-        for (int i = 0; i < kCalls; ++i) client.start(post(server.url("/c" + std::to_string(i))), recs[i].callbacks());
+        for (int i = 0; i < kCalls; ++i)
+            client.start(post(server.url("/c" + std::to_string(i))), recs[i].callbacks());
         QCOMPARE(client.inFlight(), std::size_t(kCalls));
         QVERIFY(loop.runUntil([&] { return client.inFlight() == 0; }, 20s));
         const auto elapsed = std::chrono::steady_clock::now() - started;
@@ -388,7 +433,7 @@ private slots:
             QCOMPARE(recs[i].body, "/c" + std::to_string(i));
         }
         QVERIFY2(elapsed < 8s, "60 x 300 ms did not overlap"); // serially it would take 18 s
-        QCOMPARE(server.connectionsAccepted(), kCalls);       // HTTP/1.1: one connection per concurrent call
+        QCOMPARE(server.connectionsAccepted(), kCalls);        // HTTP/1.1: one connection per concurrent call
     }
 
     void requestArrivesAsGiven() {
@@ -396,7 +441,7 @@ private slots:
         Loop loop;
         UpstreamClient client(loop.io());
         UpstreamRequest request = post(server.url("/v1/chat/completions?x=1"));
-        std::string body(200 * 1024, 'x'); // large enough that curl would otherwise send Expect: 100-continue
+        std::string body(2 * 1024 * 1024, 'x'); // over 1 MiB: curl would otherwise send Expect: 100-continue
         body.front() = '{';
         body.back() = '}';
         request.body = body;
@@ -411,7 +456,6 @@ private slots:
         client.start(request, rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
         QVERIFY2(rec.result.ok(), rec.result.message.c_str());
-        QVERIFY(rec.result.duration < 900ms); // no wait for a 100 Continue that never comes
         const auto requests = server.requests();
         QCOMPARE(int(requests.size()), 1);
         const test::RawRequest& got = requests.front();
@@ -423,7 +467,8 @@ private slots:
         QVERIFY2(head.find("\r\nAuthorization: Bearer sk-test\r\n") != std::string::npos, head.c_str());
         QVERIFY2(head.find("\r\nX-Custom: abc\r\n") != std::string::npos, head.c_str());
         QVERIFY2(head.find("\r\nX-Empty:") != std::string::npos, head.c_str());
-        QVERIFY2(head.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") != std::string::npos,
+        QVERIFY2(head.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") !=
+                     std::string::npos,
                  head.c_str());
         QVERIFY2(head.find("Expect") == std::string::npos, head.c_str());
         QVERIFY2(head.find("Accept") == std::string::npos, head.c_str());
@@ -441,7 +486,8 @@ private slots:
         const test::RawRequest gotGet = server.requests().back();
         QCOMPARE(gotGet.method, std::string("GET"));
         QVERIFY(gotGet.body.empty());
-        QVERIFY2(gotGet.head.find("\r\nAccept: application/json\r\n") != std::string::npos, gotGet.head.c_str());
+        QVERIFY2(gotGet.head.find("\r\nAccept: application/json\r\n") != std::string::npos,
+                 gotGet.head.c_str());
         QVERIFY2(gotGet.head.find("Content-Type") == std::string::npos, gotGet.head.c_str());
     }
 
@@ -496,9 +542,11 @@ private slots:
         constexpr int kCalls = 5;
         std::vector<Recorder> recs(kCalls);
         std::vector<std::shared_ptr<UpstreamCall>> calls;
-        for (int i = 0; i < kCalls; ++i) calls.push_back(client->start(post(server.url()), recs[i].callbacks()));
+        for (int i = 0; i < kCalls; ++i)
+            calls.push_back(client->start(post(server.url()), recs[i].callbacks()));
         QVERIFY(loop.runUntil([&] {
-            return std::all_of(recs.begin(), recs.end(), [](const Recorder& r) { return r.chunks.size() == 1; });
+            return std::all_of(recs.begin(), recs.end(),
+                               [](const Recorder& r) { return r.chunks.size() == 1; });
         }));
         client.reset();
         for (auto& call : calls) { // handles outlive the client: harmless no-ops

@@ -41,20 +41,28 @@ std::size_t contentLength(const std::string& head) {
 
 const char* reasonPhrase(int status) {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
     }
 }
 
 } // namespace
 
 struct RawHttpServer::Impl {
-    explicit Impl(Handler h) : handler(std::move(h)), acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {}
+    explicit Impl(Handler h)
+        : handler(std::move(h)), acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {}
 
     asio::awaitable<void> acceptLoop();
     asio::awaitable<void> serve(tcp::socket socket, int connection);
@@ -126,7 +134,8 @@ asio::awaitable<bool> RawHttpServer::Impl::play(tcp::socket& socket, const Scrip
     for (const Step& step : script) {
         switch (step.kind) {
         case Step::Kind::Send:
-            co_await asio::async_write(socket, asio::buffer(step.bytes), asio::redirect_error(asio::use_awaitable, ec));
+            co_await asio::async_write(socket, asio::buffer(step.bytes),
+                                       asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
                 ++closedByClient;
                 co_return false;
@@ -150,7 +159,8 @@ asio::awaitable<bool> RawHttpServer::Impl::play(tcp::socket& socket, const Scrip
         case Step::Kind::Hang: {
             char sink[4096];
             do {
-                co_await socket.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+                co_await socket.async_read_some(asio::buffer(sink),
+                                                asio::redirect_error(asio::use_awaitable, ec));
             } while (!ec);
             ++closedByClient;
             co_return false;
@@ -178,7 +188,8 @@ RawHttpServer::Step RawHttpServer::wait(std::chrono::milliseconds delay) {
     return step;
 }
 
-RawHttpServer::Step RawHttpServer::waitUntil(std::function<bool()> condition, std::chrono::milliseconds limit) {
+RawHttpServer::Step RawHttpServer::waitUntil(std::function<bool()> condition,
+                                             std::chrono::milliseconds limit) {
     Step step;
     step.kind = Step::Kind::WaitUntil;
     step.condition = std::move(condition);
@@ -218,15 +229,21 @@ RawHttpServer::~RawHttpServer() {
     m_impl->thread.join();
 }
 
-uint16_t RawHttpServer::port() const { return m_impl->acceptor.local_endpoint().port(); }
+uint16_t RawHttpServer::port() const {
+    return m_impl->acceptor.local_endpoint().port();
+}
 
 std::string RawHttpServer::url(std::string_view pathAndQuery) const {
     return "http://127.0.0.1:" + std::to_string(port()) + std::string(pathAndQuery);
 }
 
-int RawHttpServer::connectionsAccepted() const { return m_impl->accepted.load(); }
+int RawHttpServer::connectionsAccepted() const {
+    return m_impl->accepted.load();
+}
 
-int RawHttpServer::connectionsClosedByClient() const { return m_impl->closedByClient.load(); }
+int RawHttpServer::connectionsClosedByClient() const {
+    return m_impl->closedByClient.load();
+}
 
 std::vector<RawRequest> RawHttpServer::requests() const {
     std::lock_guard lock(m_impl->mutex);
@@ -235,7 +252,8 @@ std::vector<RawRequest> RawHttpServer::requests() const {
 
 std::string RawHttpServer::head(int status, const Headers& headers) {
     std::string text = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
-    for (const auto& [name, value] : headers) text += name + ": " + value + "\r\n";
+    for (const auto& [name, value] : headers)
+        text += name + ": " + value + "\r\n";
     return text + "\r\n";
 }
 

@@ -1,9 +1,10 @@
 #pragma once
-// A raw-TCP HTTP/1.1 server for tests of the upstream client: listens on 127.0.0.1, port 0, on its own thread,
-// reads each request (head + Content-Length body) and answers it with a script of raw steps (send these bytes,
-// wait, wait for a condition, hang, close), so tests can produce what a real server library never would: a cut
-// body, a stall mid-stream, garbage. Connections stay open between requests (keep-alive) unless a script closes
-// them. Counts accepted connections and connections the client closed, and records every request.
+// A raw-TCP HTTP/1.1 server for tests of the upstream client: listens on 127.0.0.1, port 0, on its own
+// thread, reads each request (head + Content-Length body) and answers it with a script of raw steps (send
+// these bytes, wait, wait for a condition, hang, close), so tests can produce what a real server library
+// never would: a cut body, a stall mid-stream, garbage. Connections stay open between requests (keep-alive)
+// unless a script closes them. Counts accepted connections and connections the client closed, and records
+// every request.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,7 +25,7 @@ struct RawRequest {
 };
 
 class RawHttpServer {
-public:
+  public:
     struct Step {
         enum class Kind { Send, Wait, WaitUntil, Run, Hang, Close };
         Kind kind = Kind::Send;
@@ -40,7 +41,8 @@ public:
     static Step send(std::string bytes);
     static Step wait(std::chrono::milliseconds delay);
     // Waits until `condition` holds (polled every few ms), at most `limit`; then goes on either way.
-    static Step waitUntil(std::function<bool()> condition, std::chrono::milliseconds limit = std::chrono::seconds(10));
+    static Step waitUntil(std::function<bool()> condition,
+                          std::chrono::milliseconds limit = std::chrono::seconds(10));
     static Step run(std::function<void()> action);
     static Step hang();  // sends nothing more and waits for the client to close the connection
     static Step close(); // closes the connection
@@ -58,13 +60,15 @@ public:
     std::vector<RawRequest> requests() const;
 
     // Response text helpers.
-    static std::string response(int status, std::string_view body, const Headers& headers = {}); // Content-Length
-    static std::string head(int status, const Headers& headers); // status line, headers, blank line; nothing else
+    static std::string response(int status, std::string_view body,
+                                const Headers& headers = {}); // Content-Length
+    static std::string head(int status,
+                            const Headers& headers); // status line, headers, blank line; nothing else
     static std::string chunkedHead(int status, std::string_view contentType = "text/event-stream");
     static std::string chunk(std::string_view data);
     static constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
