@@ -55,7 +55,8 @@ TransportError classifyCurlCode(CURLcode code, bool requestSent) {
 
 } // namespace
 
-CurlFailure describeCurlFailure(int curlCode, std::string_view detail, bool requestSent, Millis connectTimeout) {
+CurlFailure describeCurlFailure(int curlCode, std::string_view detail, bool requestSent,
+                                Millis connectTimeout) {
     const auto code = static_cast<CURLcode>(curlCode);
     CurlFailure failure;
     failure.error = classifyCurlCode(code, requestSent);
@@ -66,10 +67,18 @@ CurlFailure describeCurlFailure(int curlCode, std::string_view detail, bool requ
         failure.message = "connect timeout: not connected within " + std::to_string(connectTimeout.count()) +
                           " ms (" + reason + ")";
         break;
-    case TransportError::Connect: failure.message = "connect error: " + reason; break;
-    case TransportError::BadResponse: failure.message = "bad response: " + reason; break;
-    case TransportError::Cancelled: failure.message = "cancelled: " + reason; break;
-    case TransportError::None: failure.message = reason; break;
+    case TransportError::Connect:
+        failure.message = "connect error: " + reason;
+        break;
+    case TransportError::BadResponse:
+        failure.message = "bad response: " + reason;
+        break;
+    case TransportError::Cancelled:
+        failure.message = "cancelled: " + reason;
+        break;
+    case TransportError::None:
+        failure.message = reason;
+        break;
     }
     return failure;
 }

@@ -2,8 +2,8 @@
 
 #include "proxy/CurlGlobal.h"
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <curl/curl.h>
 #include <unistd.h>
 
@@ -26,7 +26,7 @@ struct CurlMulti::SocketWatch {
 
 // Counts a call into libcurl; when the outermost one returns, a close() asked for meanwhile is carried out.
 class CurlMulti::CurlScope {
-public:
+  public:
     explicit CurlScope(CurlMulti& multi) : m_multi(multi) { ++m_multi.m_depth; }
     ~CurlScope() {
         if (--m_multi.m_depth == 0 && m_multi.m_closing) m_multi.teardown();
@@ -34,7 +34,7 @@ public:
     CurlScope(const CurlScope&) = delete;
     CurlScope& operator=(const CurlScope&) = delete;
 
-private:
+  private:
     CurlMulti& m_multi;
 };
 
@@ -47,8 +47,9 @@ struct CurlMultiHooks {
         static_cast<CurlMulti*>(userp)->onTimerUpdate(timeoutMs);
         return 0;
     }
-    // Set on every easy handle, and inherited by its connections, so we let go of a descriptor before its number
-    // can be reused: epoll must never be left watching a closed (or, worse, reassigned) fd on our behalf.
+    // Set on every easy handle, and inherited by its connections, so we let go of a descriptor before its
+    // number can be reused: epoll must never be left watching a closed (or, worse, reassigned) fd on our
+    // behalf.
     static int closeSocket(void* clientp, curl_socket_t fd) {
         static_cast<CurlMulti*>(clientp)->onSocketClosing(fd);
         return ::close(fd);
@@ -132,7 +133,8 @@ void CurlMulti::pauseReceive(void* easy, bool paused) {
 void CurlMulti::close() {
     if (m_closing) return;
     m_closing = true;
-    for (auto& entry : m_transfers) entry.second->onMultiClosing();
+    for (auto& entry : m_transfers)
+        entry.second->onMultiClosing();
     if (m_depth == 0) teardown();
 }
 
@@ -155,7 +157,8 @@ void CurlMulti::teardown() {
     }
     curl_multi_cleanup(multi);
     --m_depth;
-    for (auto& entry : transfers) entry.second->onMultiClosed();
+    for (auto& entry : transfers)
+        entry.second->onMultiClosed();
 }
 
 void CurlMulti::onSocketUpdate(int fd, int what, void* socketp) {
@@ -166,8 +169,8 @@ void CurlMulti::onSocketUpdate(int fd, int what, void* socketp) {
     }
     auto it = m_sockets.find(fd);
     if (it != m_sockets.end() && it->second.get() != socketp) {
-        // curl does not know our watch for this number: the socket we watched was closed and the number reused
-        // by a new one. Drop the stale watch before registering the new socket.
+        // curl does not know our watch for this number: the socket we watched was closed and the number
+        // reused by a new one. Drop the stale watch before registering the new socket.
         forget(fd);
         it = m_sockets.end();
     }
@@ -190,7 +193,8 @@ void CurlMulti::watch(const std::shared_ptr<SocketWatch>& socket) {
     using Descriptor = asio::posix::stream_descriptor;
     auto arm = [this, &socket](Descriptor::wait_type type, bool& waiting, int direction) {
         waiting = true;
-        socket->descriptor.async_wait(type, [weak = weak_from_this(), watched = std::weak_ptr<SocketWatch>(socket),
+        socket->descriptor.async_wait(type, [weak = weak_from_this(),
+                                             watched = std::weak_ptr<SocketWatch>(socket),
                                              direction](const boost::system::error_code& ec) {
             auto self = weak.lock();
             auto s = watched.lock();
@@ -211,8 +215,9 @@ void CurlMulti::onSocketReady(const std::shared_ptr<SocketWatch>& socket, int di
     const int interest = direction == CURL_CSELECT_IN ? CURL_POLL_IN : CURL_POLL_OUT;
     if (!(socket->wanted & interest)) return; // curl stopped caring about this direction meanwhile
     socketAction(socket->fd, direction | (failed ? CURL_CSELECT_ERR : 0));
-    // Waits are one-shot: watch again for as long as curl wants it. Re-arming makes asio re-check readiness, so
-    // data curl left unread is not lost to edge triggering. After an error curl decides; no busy loop on it.
+    // Waits are one-shot: watch again for as long as curl wants it. Re-arming makes asio re-check readiness,
+    // so data curl left unread is not lost to edge triggering. After an error curl decides; no busy loop on
+    // it.
     if (!socket->forgotten && m_multi && !failed) watch(socket);
 }
 
@@ -222,8 +227,8 @@ void CurlMulti::onTimerUpdate(long timeoutMs) {
         m_timer.cancel();
         return;
     }
-    // 0 means "as soon as possible", but never from inside this callback (that would re-enter curl): an expired
-    // asio timer completes from the event loop, after curl has returned.
+    // 0 means "as soon as possible", but never from inside this callback (that would re-enter curl): an
+    // expired asio timer completes from the event loop, after curl has returned.
     m_timer.expires_after(std::chrono::milliseconds(timeoutMs));
     m_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
         if (ec) return;
@@ -231,7 +236,9 @@ void CurlMulti::onTimerUpdate(long timeoutMs) {
     });
 }
 
-void CurlMulti::onSocketClosing(int fd) { forget(fd); }
+void CurlMulti::onSocketClosing(int fd) {
+    forget(fd);
+}
 
 void CurlMulti::forget(int fd) {
     auto it = m_sockets.find(fd);
@@ -239,7 +246,8 @@ void CurlMulti::forget(int fd) {
     auto socket = std::move(it->second);
     m_sockets.erase(it);
     socket->forgotten = true;
-    // release(), never close(): the fd is curl's. It also deregisters from epoll and aborts our pending waits.
+    // release(), never close(): the fd is curl's. It also deregisters from epoll and aborts our pending
+    // waits.
     socket->descriptor.release();
 }
 

@@ -1,14 +1,14 @@
 #pragma once
-// One libcurl multi handle driven by one Boost.Asio io_context through the multi *socket* interface: curl says
-// which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to wake it (CURLMOPT_TIMERFUNCTION); asio waits and
-// calls curl_multi_socket_action back. Knows nothing of HTTP: that is UpstreamTransfer's business.
+// One libcurl multi handle driven by one Boost.Asio io_context through the multi *socket* interface: curl
+// says which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to wake it (CURLMOPT_TIMERFUNCTION); asio
+// waits and calls curl_multi_socket_action back. Knows nothing of HTTP: that is UpstreamTransfer's business.
 //
 // Threading: single-threaded. Everything, including every callback, runs on the io_context's one thread.
 //
-// Re-entrancy: libcurl must not be called from inside its own callbacks. Every call into curl that can call back
-// into us is counted (insideCurl()); work that must call curl but was asked for from inside a callback (a user
-// cancelling from onData, destroying the client from onHead, ...) is deferred with runOutsideCurl(). Teardown
-// asked for from inside curl runs as soon as the outermost curl call returns.
+// Re-entrancy: libcurl must not be called from inside its own callbacks. Every call into curl that can call
+// back into us is counted (insideCurl()); work that must call curl but was asked for from inside a callback
+// (a user cancelling from onData, destroying the client from onHead, ...) is deferred with runOutsideCurl().
+// Teardown asked for from inside curl runs as soon as the outermost curl call returns.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -22,19 +22,21 @@ namespace fusebox {
 
 // A transfer as the multi sees it.
 class CurlTransfer {
-public:
+  public:
     virtual ~CurlTransfer() = default;
-    // curl finished the transfer with `curlCode` (a CURLcode). Runs outside libcurl; the handle is still added.
+    // curl finished the transfer with `curlCode` (a CURLcode). Runs outside libcurl; the handle is still
+    // added.
     virtual void onCurlDone(int curlCode) = 0;
-    // The multi is closing: from now on no user callback may run. May be called from inside a curl callback, so
-    // it must not call curl, and must not destroy the user's callbacks (one may be running further up the stack).
+    // The multi is closing: from now on no user callback may run. May be called from inside a curl callback,
+    // so it must not call curl, and must not destroy the user's callbacks (one may be running further up the
+    // stack).
     virtual void onMultiClosing() = 0;
     // The handle has been removed and cleaned up; no user code is on the stack: release everything.
     virtual void onMultiClosed() = 0;
 };
 
 class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
-public:
+  public:
     static std::shared_ptr<CurlMulti> create(boost::asio::io_context& io);
     ~CurlMulti();
     CurlMulti(const CurlMulti&) = delete;
@@ -44,16 +46,19 @@ public:
     bool insideCurl() const { return m_depth > 0; }
     bool closed() const { return m_closing; }
 
-    // Runs `fn` now when outside libcurl, else posts it; a posted `fn` is dropped if the multi closed meanwhile.
+    // Runs `fn` now when outside libcurl, else posts it; a posted `fn` is dropped if the multi closed
+    // meanwhile.
     void runOutsideCurl(std::function<void()> fn);
 
-    // Adds an easy handle (CURL*) and takes ownership of it on success; `transfer` is kept alive until the handle
-    // is removed. Outside libcurl only. On failure returns false with `error`, and the caller still owns `easy`.
+    // Adds an easy handle (CURL*) and takes ownership of it on success; `transfer` is kept alive until the
+    // handle is removed. Outside libcurl only. On failure returns false with `error`, and the caller still
+    // owns `easy`.
     bool add(void* easy, std::shared_ptr<CurlTransfer> transfer, std::string& error);
-    // Removes and cleans up an added easy handle; the transfer's onCurlDone is never called for it. Outside only.
+    // Removes and cleans up an added easy handle; the transfer's onCurlDone is never called for it. Outside
+    // only.
     void remove(void* easy);
-    // curl_easy_pause for receiving. Outside only. Resuming may deliver buffered data (the write callback) before
-    // this returns.
+    // curl_easy_pause for receiving. Outside only. Resuming may deliver buffered data (the write callback)
+    // before this returns.
     void pauseReceive(void* easy, bool paused);
 
     // Transfers started and not yet ended, including ones not (yet) added: for inFlight().
@@ -64,7 +69,7 @@ public:
     // Silences every transfer now and tears libcurl down (now, or when the outermost curl call returns).
     void close();
 
-private:
+  private:
     struct SocketWatch;
     friend struct CurlMultiHooks;
 

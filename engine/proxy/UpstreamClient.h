@@ -1,17 +1,17 @@
 #pragma once
-// The upstream HTTP client: libcurl's multi *socket* interface driven by a Boost.Asio io_context. No thread per
-// request and no blocking call; HTTP/2 where the provider offers it over TLS; connections kept and reused per
-// host; TLS verified; libcurl's proxy environment (http_proxy, https_proxy, no_proxy) honoured; no redirects
-// followed; no Accept-Encoding added (bodies are relayed as the provider sent them).
+// The upstream HTTP client: libcurl's multi *socket* interface driven by a Boost.Asio io_context. No thread
+// per request and no blocking call; HTTP/2 where the provider offers it over TLS; connections kept and reused
+// per host; TLS verified; libcurl's proxy environment (http_proxy, https_proxy, no_proxy) honoured; no
+// redirects followed; no Accept-Encoding added (bodies are relayed as the provider sent them).
 //
 // Threading: one client per io_context, and that io_context is run by ONE thread. Every method of the client
 // and of its calls, and every callback, runs on that thread; other threads post to it (boost::asio::post).
 // The io_context must outlive the client and every UpstreamCall it returned.
 //
 // Deadlines (ProviderTimeouts, CONTRACT §2): connect (DNS + TCP + TLS, libcurl's), first_byte (start -> first
-// response byte), idle (gap between two pieces of the response; stopped while paused) and total (start -> end).
-// Each ends the call with TransportError::Timeout and a message naming the deadline, e.g.
-// "first_byte timeout: first byte not received within 60000 ms". A value <= 0 disables that deadline.
+// response byte), idle (gap between two pieces of the response; stopped while paused) and total (start ->
+// end). Each ends the call with TransportError::Timeout and a message naming the deadline, e.g. "first_byte
+// timeout: first byte not received within 60000 ms". A value <= 0 disables that deadline.
 //
 // Errors (see CurlErrors.h): no connection (DNS, refused, TLS) -> Connect; a response that is cut, garbled or
 // missing -> BadResponse; cancel() -> Cancelled. An HTTP error status is not a transport error: it arrives in
@@ -29,7 +29,7 @@ namespace fusebox {
 class CurlMulti;
 
 class UpstreamClient {
-public:
+  public:
     using Callbacks = UpstreamCallbacks;
 
     explicit UpstreamClient(boost::asio::io_context& io);
@@ -39,16 +39,16 @@ public:
     UpstreamClient(const UpstreamClient&) = delete;
     UpstreamClient& operator=(const UpstreamClient&) = delete;
 
-    // Starts a request. Callbacks: onHead once (the final response; 1xx are skipped), onData per body chunk as it
-    // arrives, onDone exactly once and last. None is ever called from inside start() itself, so a caller may
-    // store the returned handle first. Keeping the handle is optional: the call runs to its end either way.
-    // Safe to call from inside another call's callbacks.
+    // Starts a request. Callbacks: onHead once (the final response; 1xx are skipped), onData per body chunk
+    // as it arrives, onDone exactly once and last. None is ever called from inside start() itself, so a
+    // caller may store the returned handle first. Keeping the handle is optional: the call runs to its end
+    // either way. Safe to call from inside another call's callbacks.
     std::shared_ptr<UpstreamCall> start(UpstreamRequest request, Callbacks callbacks);
 
     // Calls started whose onDone has not run yet.
     std::size_t inFlight() const;
 
-private:
+  private:
     std::shared_ptr<CurlMulti> m_multi;
 };
 

@@ -27,7 +27,9 @@ std::size_t writeThunk(char* data, std::size_t size, std::size_t count, void* us
     return static_cast<UpstreamTransfer*>(userdata)->onBodyBytes(data, size * count);
 }
 
-SteadyTime now() { return std::chrono::steady_clock::now(); }
+SteadyTime now() {
+    return std::chrono::steady_clock::now();
+}
 
 Millis millisBetween(SteadyTime from, SteadyTime to) {
     return std::chrono::duration_cast<Millis>(to - from);
@@ -54,13 +56,16 @@ bool isToken(std::string_view text) {
     });
 }
 
-bool hasLineBreakOrNul(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos; }
+bool hasLineBreakOrNul(std::string_view text) {
+    return text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos;
+}
 
 // Headers libcurl (or the connection) owns: forwarding a client's copy would corrupt framing or routing.
 bool isManagedHeader(std::string_view lowerName) {
     static constexpr std::array<std::string_view, 9> kManaged = {
-        "host", "content-length", "transfer-encoding", "connection", "keep-alive",
-        "proxy-connection", "upgrade", "te", "expect"};
+        "host",       "content-length",   "transfer-encoding", "connection",
+        "keep-alive", "proxy-connection", "upgrade",           "te",
+        "expect"};
     return std::find(kManaged.begin(), kManaged.end(), lowerName) != kManaged.end();
 }
 
@@ -145,7 +150,8 @@ bool UpstreamTransfer::setUpEasy(std::string& error) {
     set(CURLOPT_FOLLOWLOCATION, 0L); // a redirect is the provider's answer, relayed as such
     set(CURLOPT_SSL_VERIFYPEER, 1L);
     set(CURLOPT_SSL_VERIFYHOST, 2L);
-    set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); // an HTTPS proxy's "200 Connection established" is not the answer
+    set(CURLOPT_SUPPRESS_CONNECT_HEADERS,
+        1L); // an HTTPS proxy's "200 Connection established" is not the answer
     if (m_request.timeouts.connect > Millis::zero())
         set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_request.timeouts.connect.count()));
     set(CURLOPT_ERRORBUFFER, m_errorBuffer.data());
@@ -169,8 +175,10 @@ bool UpstreamTransfer::setUpEasy(std::string& error) {
     bool hasContentType = false;
     auto append = [this, &rc](const std::string& line) {
         curl_slist* list = curl_slist_append(m_headerList, line.c_str());
-        if (!list) rc = CURLE_OUT_OF_MEMORY;
-        else m_headerList = list;
+        if (!list)
+            rc = CURLE_OUT_OF_MEMORY;
+        else
+            m_headerList = list;
     };
     for (const auto& [name, value] : m_request.headers) {
         if (!isToken(name) || hasLineBreakOrNul(value)) continue;
@@ -182,7 +190,8 @@ bool UpstreamTransfer::setUpEasy(std::string& error) {
         // "Name:" would make curl drop the header; "Name;" is its spelling for an empty value.
         append(trimmed.empty() ? name + ";" : name + ": " + std::string(trimmed));
     }
-    // Blank values remove curl's own defaults: it must never wait for 100-continue, and headers arrive as given.
+    // Blank values remove curl's own defaults: it must never wait for 100-continue, and headers arrive as
+    // given.
     append("Expect:");
     if (!hasAccept) append("Accept:");
     if (sendsBody && !hasContentType) append("Content-Type:");
@@ -241,7 +250,8 @@ void UpstreamTransfer::resume() {
         m_lastDataAt = now(); // the pause was the caller's doing, not the provider's silence
         armPhase(Phase::Idle, m_lastDataAt + idle);
     }
-    // Always posted: unpausing makes curl deliver held data at once, and resume() must not call onData itself.
+    // Always posted: unpausing makes curl deliver held data at once, and resume() must not call onData
+    // itself.
     asio::post(m_io, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->applyPause();
     });
@@ -260,7 +270,8 @@ std::size_t UpstreamTransfer::onHeaderBytes(std::string_view raw) {
     noteFirstByte();
     if (m_headDelivered) return raw.size(); // trailers after a chunked body: not part of the head
     std::string_view line = raw;
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+        line.remove_suffix(1);
 
     if (line.starts_with("HTTP/")) { // a status line starts a new head: the previous one was a 1xx
         m_head = UpstreamHead{};
@@ -273,7 +284,8 @@ std::size_t UpstreamTransfer::onHeaderBytes(std::string_view raw) {
             m_head.headers.back().second += trim(line);
         }
     } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-        m_head.headers.emplace_back(lowerCase(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+        m_head.headers.emplace_back(lowerCase(trim(line.substr(0, colon))),
+                                    std::string(trim(line.substr(colon + 1))));
     }
     return raw.size();
 }
@@ -303,8 +315,10 @@ void UpstreamTransfer::noteFirstByte() {
     m_gotFirstByte = true;
     m_firstByteAt = m_lastDataAt = now();
     const Millis idle = m_request.timeouts.idle;
-    if (!m_paused && idle > Millis::zero()) armPhase(Phase::Idle, m_lastDataAt + idle);
-    else stopPhase();
+    if (!m_paused && idle > Millis::zero())
+        armPhase(Phase::Idle, m_lastDataAt + idle);
+    else
+        stopPhase();
 }
 
 void UpstreamTransfer::onCurlDone(int curlCode) {
@@ -362,6 +376,7 @@ void UpstreamTransfer::finish(TransportError error, std::string message) {
     result.duration = millisBetween(m_startedAt, end);
 
     releaseEasy();
+    std::string().swap(m_request.body); // curl read it in place (CURLOPT_POSTFIELDS); the handle is gone now
     multi->transferEnded();
     auto onDone = std::move(m_callbacks.onDone);
     m_callbacks = {}; // they may hold the caller's objects, which may hold this call: break the cycle
@@ -372,8 +387,10 @@ void UpstreamTransfer::finish(TransportError error, std::string message) {
 
 void UpstreamTransfer::releaseEasy() {
     if (m_easy) {
-        if (!m_attached) curl_easy_cleanup(m_easy);
-        else if (auto multi = m_multi.lock()) multi->remove(m_easy);
+        if (!m_attached)
+            curl_easy_cleanup(m_easy);
+        else if (auto multi = m_multi.lock())
+            multi->remove(m_easy);
         m_easy = nullptr;
     }
     if (m_headerList) {
@@ -429,8 +446,11 @@ void UpstreamTransfer::onPhaseTimer(unsigned generation) {
     } else if (m_phase == Phase::Idle) {
         // Data moves m_lastDataAt rather than the timer (cheaper per chunk): re-arm if it came meanwhile.
         const SteadyTime due = m_lastDataAt + timeouts.idle;
-        if (now() < due) armPhase(Phase::Idle, due);
-        else finish(TransportError::Timeout, timeoutMessage("idle timeout: no data received for", timeouts.idle));
+        if (now() < due)
+            armPhase(Phase::Idle, due);
+        else
+            finish(TransportError::Timeout,
+                   timeoutMessage("idle timeout: no data received for", timeouts.idle));
     }
 }
 

@@ -21,7 +21,7 @@ namespace fusebox {
 class UpstreamTransfer final : public UpstreamCall,
                                public CurlTransfer,
                                public std::enable_shared_from_this<UpstreamTransfer> {
-public:
+  public:
     UpstreamTransfer(const std::shared_ptr<CurlMulti>& multi, UpstreamRequest request,
                      UpstreamCallbacks callbacks);
     ~UpstreamTransfer() override;
@@ -45,7 +45,7 @@ public:
     std::size_t onHeaderBytes(std::string_view line);
     std::size_t onBodyBytes(const char* data, std::size_t size);
 
-private:
+  private:
     enum class State { Running, Cancelling, Finished, Gone };
     enum class Phase { FirstByte, Idle, Off }; // which deadline m_phaseTimer is running
 
