@@ -187,6 +187,7 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit) {
     const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
     m_attempt.emplace();
     Attempt& a = *m_attempt;
+    a.serial = ++m_attemptSerial;
     a.providerIndex = target.providerIndex;
     a.model = target.model;
     a.permit = std::move(permit);
@@ -194,18 +195,17 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit) {
     UpstreamRequest request = upstreamRequest(provider, target.model, a.clientAskedUsage);
 
     // Callbacks of an attempt we already gave up on (failed over, cancelled) must not touch the next one.
-    const Attempt* current = &a;
     auto self = shared_from_this();
-    const auto isCurrent = [self, current] { return self->m_attempt && &*self->m_attempt == current; };
+    const uint64_t serial = a.serial;
     UpstreamCallbacks callbacks;
-    callbacks.onHead = [self, isCurrent](const UpstreamHead& head) {
-        if (isCurrent()) self->onHead(head);
+    callbacks.onHead = [self, serial](const UpstreamHead& head) {
+        if (self->isCurrent(serial)) self->onHead(head);
     };
-    callbacks.onData = [self, isCurrent](std::string_view chunk) {
-        if (isCurrent()) self->onData(chunk);
+    callbacks.onData = [self, serial](std::string_view chunk) {
+        if (self->isCurrent(serial)) self->onData(chunk);
     };
-    callbacks.onDone = [self, isCurrent](const UpstreamResult& result) {
-        if (isCurrent()) self->onDone(result);
+    callbacks.onDone = [self, serial](const UpstreamResult& result) {
+        if (self->isCurrent(serial)) self->onDone(result);
     };
     a.call = m_session->upstream().start(std::move(request), std::move(callbacks));
 }
@@ -238,12 +238,12 @@ void ProxyExchange::onData(std::string_view chunk) {
     // Events are collected first: handling one may end this attempt, and with it the parser being fed.
     std::vector<SseEvent> events;
     a.sse.feed(chunk, [&events](SseEvent&& event) { events.push_back(std::move(event)); });
-    const Attempt* current = &a;
+    const uint64_t serial = a.serial;
     for (auto& event : events) {
-        if (!m_attempt || &*m_attempt != current || m_attempt->failed) return;
+        if (!isCurrent(serial)) return;
         onEvent(std::move(event));
     }
-    if (m_attempt && &*m_attempt == current && a.sse.overflowed() && !a.failed) {
+    if (isCurrent(serial) && a.sse.overflowed()) {
         a.failed = true;
         a.call->cancel();
         if (a.committed) {
@@ -300,9 +300,8 @@ void ProxyExchange::commit() {
         if (passedThrough(name)) head.set(name, value);
     addFuseboxHeaders(head, provider.id);
     m_session->beginStream(std::move(head));
-    const Attempt* current = &a;
-    m_session->setDrainHandler([self = shared_from_this(), current] {
-        if (self->m_attempt && &*self->m_attempt == current && self->m_attempt->call) self->m_attempt->call->resume();
+    m_session->setDrainHandler([self = shared_from_this(), serial = a.serial] {
+        if (self->isCurrent(serial) && self->m_attempt->call) self->m_attempt->call->resume();
     });
     relay(std::exchange(a.held, {}));
 }
@@ -316,7 +315,6 @@ void ProxyExchange::relay(const std::string& bytes) {
 
 void ProxyExchange::onDone(const UpstreamResult& result) {
     Attempt& a = *m_attempt;
-    if (a.failed) return;
     if (m_clientGone) {
         completeAttempt(Outcome::Cancelled, "the client went away", false);
         finish();

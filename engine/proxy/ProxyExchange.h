@@ -42,6 +42,7 @@ private:
     };
     // The attempt in flight.
     struct Attempt {
+        uint64_t serial = 0; // which attempt of this exchange: callbacks of an older one are ignored
         std::size_t providerIndex = 0;
         std::string model;
         Permit permit;
@@ -72,6 +73,7 @@ private:
     void finishStream(const UpstreamResult& result);
     void finishWhole(const UpstreamResult& result);
     void commit();
+    bool isCurrent(uint64_t serial) const { return m_attempt && m_attempt->serial == serial && !m_attempt->failed; }
     void relay(const std::string& bytes);
     void failOver(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter = {});
     void completeAttempt(Outcome outcome, const std::string& reason, bool delivered,
@@ -101,6 +103,7 @@ private:
     std::size_t m_next = 0;
     std::vector<AttemptSummary> m_attempts;
     std::optional<Attempt> m_attempt;
+    uint64_t m_attemptSerial = 0;
     boost::asio::steady_timer m_waitTimer;
     bool m_clientGone = false;
     bool m_finished = false;
