@@ -7,6 +7,7 @@
 #include "proxy/ProxyHandler.h"
 #include "proxy/ProxyServer.h"
 #include "routing/AttemptRecord.h"
+#include "routing/ProviderStats.h"
 #include "routing/RouteTable.h"
 #include "sim/DemoProviders.h"
 
@@ -22,9 +23,11 @@ const ProviderSnapshot* EngineSnapshot::findProvider(std::string_view id) const 
 
 Engine::Engine(Config config, Clock& clock, Random& random)
     : m_config(std::move(config)), m_clock(clock), m_random(random) {
-    for (const auto& provider : m_config.providers)
+    for (const auto& provider : m_config.providers) {
         m_breakers.push_back(std::make_unique<CircuitBreaker>(provider.id, provider.breaker, m_clock, m_random,
                                                               &m_events));
+        m_stats.push_back(std::make_unique<ProviderStats>(m_clock));
+    }
     m_routes = std::make_unique<RouteTable>(m_config.providers, m_config.routes);
     std::vector<CircuitBreaker*> breakers;
     for (auto& b : m_breakers) breakers.push_back(b.get());
@@ -63,7 +66,10 @@ std::string Engine::listenUrl() const {
 
 void Engine::adoptDemo(std::unique_ptr<sim::DemoProviders> demo) { m_demo = std::move(demo); }
 
-void Engine::onAttempt(const AttemptRecord& attempt) { (void)attempt; }
+// Every attempt, refusals included, from any I/O thread. Each observer is thread-safe and quick.
+void Engine::onAttempt(const AttemptRecord& attempt) {
+    m_stats[attempt.providerIndex]->record(attempt);
+}
 
 CircuitBreaker* Engine::breaker(std::string_view provider) {
     for (std::size_t i = 0; i < m_config.providers.size(); ++i)
@@ -81,12 +87,15 @@ ProviderSnapshot Engine::providerSnapshot(std::size_t index) const {
     if (!p.hasKey)
         p.keyHint = config.apiKeyVariables.empty() ? "no api_key configured" : "set " + config.apiKeyVariables.front();
     p.breaker = m_breakers[index]->snapshot();
+    p.figures = m_stats[index]->figures();
+    p.budgetUsdPerDay = config.budgetUsdPerDay;
     return p;
 }
 
 EngineSnapshot Engine::snapshot() const {
     EngineSnapshot s;
     s.takenAt = m_clock.wallNow();
+    s.listenUrl = listenUrl();
     for (std::size_t i = 0; i < m_config.providers.size(); ++i) s.providers.push_back(providerSnapshot(i));
     s.routes = *m_routes->routes();
     return s;

@@ -15,6 +15,7 @@
 namespace fusebox {
 
 class CircuitBreaker;
+class ProviderStats;
 class ProxyHandler;
 class ProxyServer;
 class RouteTable;
@@ -74,6 +75,7 @@ private:
     Random& m_random;
     EventBus m_events;
     std::vector<std::unique_ptr<CircuitBreaker>> m_breakers; // parallel to m_config.providers
+    std::vector<std::unique_ptr<ProviderStats>> m_stats;     // parallel to m_config.providers
     std::unique_ptr<sim::DemoProviders> m_demo;
     std::unique_ptr<RouteTable> m_routes;
     std::unique_ptr<ProxyContext> m_proxyContext;

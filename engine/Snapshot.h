@@ -3,6 +3,7 @@
 // shared with engine internals.
 #include "breaker/CircuitBreaker.h"
 #include "config/Config.h"
+#include "routing/ProviderStats.h"
 
 #include <string>
 #include <vector>
@@ -16,10 +17,13 @@ struct ProviderSnapshot {
     bool hasKey = false;
     std::string keyHint; // "set OPENAI_API_KEY" when there is no key; never the key itself
     BreakerSnapshot breaker;
+    ProviderFigures figures;
+    std::optional<double> budgetUsdPerDay;
 };
 
 struct EngineSnapshot {
     WallTime takenAt{};
+    std::string listenUrl; // empty until the proxy port is open
     std::vector<ProviderSnapshot> providers;
     std::vector<RouteConfig> routes;
 

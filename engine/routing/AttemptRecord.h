@@ -4,6 +4,7 @@
 #include "core/Clock.h"
 #include "providers/Dialect.h"
 
+#include <optional>
 #include <string>
 
 namespace fusebox {
@@ -22,6 +23,7 @@ struct AttemptRecord {
     Millis timeToFirstByte{0};
     Millis duration{0};
     Usage usage;
+    std::optional<double> costUsd; // from the price table; unset when the model has no price (never $0)
     bool delivered = false; // the answer reached the client whole
     std::string state;      // the provider's breaker state after the attempt
     std::string reason;     // why it failed or was refused; empty on success

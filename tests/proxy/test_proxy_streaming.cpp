@@ -160,7 +160,7 @@ private slots:
         QVERIFY(slowRig.ok());
         int seen = 0;
         auto reply = slowRig.client().stream("/v1/chat/completions", chatRequest("hi", true).dump(), {},
-                                             [&seen](const SseEvent&) { return ++seen < 3; });
+                                             [&seen](const test::SseEvent&) { return ++seen < 3; });
         QVERIFY(reply.clientClosed);
         QTRY_COMPARE_WITH_TIMEOUT(slowRig.sim(0).stats().streamsAborted, uint64_t{1}, 3000);
         QTRY_COMPARE(slowRig.engine().snapshot().findProvider("alpha")->breaker.window.count(Outcome::Cancelled), 1u);
