@@ -247,8 +247,8 @@ void ProxyExchange::onData(std::string_view chunk) {
         a.failed = true;
         a.call->cancel();
         if (a.committed) {
-            m_session->endStream(m_dialect.streamErrorEvent("the provider sent an event larger than 8 MiB"));
             completeAttempt(Outcome::BadResponse, "stream event larger than 8 MiB", false);
+            m_session->endStream(m_dialect.streamErrorEvent("the provider sent an event larger than 8 MiB"));
             finish();
         } else {
             failOver(Outcome::BadResponse, "stream event larger than 8 MiB");
@@ -280,10 +280,10 @@ void ProxyExchange::onEvent(SseEvent&& event) {
         // The provider's own error event reached the client; the stream is over for it whatever follows.
         a.failed = true;
         a.call->cancel();
-        m_session->endStream();
         completeAttempt(info.errorOutcome,
                         "error event after the stream committed: " + clip(redact(info.errorMessage, provider.apiKey)),
                         false);
+        m_session->endStream();
         finish();
     }
 }
@@ -349,9 +349,7 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
             return;
         }
         a.usage = dialectFor(provider.kind).usageFromBody(parsed);
-        answerWhole(a.status, a.head, std::move(a.body));
-        completeAttempt(Outcome::Success, "", true);
-        finish();
+        relayWhole(Outcome::Success, "", std::nullopt);
         return;
     }
     std::optional<Millis> retryAfter;
@@ -368,8 +366,18 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
         return;
     }
     // The provider judged the request itself (a 400, say): that answer is the client's to read, unchanged.
-    answerWhole(a.status, a.head, std::move(a.body));
+    relayWhole(outcome, reason, retryAfter);
+}
+
+void ProxyExchange::relayWhole(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter) {
+    Attempt& a = *m_attempt;
+    const int status = a.status;
+    const UpstreamHead head = std::move(a.head);
+    std::string body = std::move(a.body);
+    const std::string provider = m_context.config.providers[a.providerIndex].id;
+    // The breaker hears the outcome before the client does, so whoever reads the answer sees its effect.
     completeAttempt(outcome, reason, true, retryAfter);
+    answerWhole(status, head, std::move(body), provider);
     finish();
 }
 
@@ -380,8 +388,8 @@ void ProxyExchange::finishStream(const UpstreamResult& result) {
     if (!a.committed) {
         if (clean) { // a stream that ended properly without content: an empty answer, still an answer
             commit();
-            m_session->endStream();
             completeAttempt(Outcome::Success, "", true);
+            m_session->endStream();
             finish();
             return;
         }
@@ -392,15 +400,15 @@ void ProxyExchange::finishStream(const UpstreamResult& result) {
         return;
     }
     if (clean) {
-        m_session->endStream();
         completeAttempt(Outcome::Success, "", true);
+        m_session->endStream();
     } else {
         // After the commit point the client has part of an answer: it must learn the stream broke.
         const std::string reason = "stream from " + provider.id + " broke after it started: " +
                                    (result.ok() ? std::string("it ended without its end marker")
                                                 : upstreamFailureReason(result));
-        m_session->endStream(m_dialect.streamErrorEvent(reason));
         completeAttempt(Outcome::BadResponse, reason, false);
+        m_session->endStream(m_dialect.streamErrorEvent(reason));
     }
     finish();
 }
@@ -470,15 +478,12 @@ void ProxyExchange::answerUnavailable() {
     const bool allRefused = !m_attempts.empty() && std::all_of(m_attempts.begin(), m_attempts.end(), [](const auto& a) {
         return a.outcome == Outcome::ShortCircuited;
     });
-    // The soonest any target of the route may be tried again: a refusal says when; a provider whose breaker
-    // still admits could be tried at once.
+    // The soonest any target of the route may be tried again, from each breaker as it stands now (a failure of
+    // this very request may just have opened one). A forced-open breaker has no end; it counts as its open_s.
     double soonest = 1e18;
-    for (const auto& a : m_attempts) {
-        if (a.retryAfterS) soonest = std::min(soonest, *a.retryAfterS);
-    }
     for (const auto& target : m_resolution.targets) {
-        const BreakerState state = m_context.breakers[target.providerIndex]->state();
-        if (state == BreakerState::Closed || state == BreakerState::ForcedClosed) soonest = 0;
+        const auto breaker = m_context.breakers[target.providerIndex]->snapshot();
+        soonest = std::min(soonest, breaker.retryAfterS.value_or(breaker.policy.openS));
     }
     if (soonest >= 1e18) soonest = m_context.config.breaker.openS;
     const long retryHeader = std::max(1L, static_cast<long>(std::ceil(soonest)));
@@ -514,13 +519,13 @@ void ProxyExchange::answerUnavailable() {
     finish();
 }
 
-void ProxyExchange::answerWhole(int status, const UpstreamHead& head, std::string body) {
+void ProxyExchange::answerWhole(int status, const UpstreamHead& head, std::string body, const std::string& provider) {
     Response response{static_cast<http::status>(status), m_request.version()};
     response.set(http::field::content_type, head.header("content-type").value_or("application/json"));
     response.set(http::field::server, "fusebox");
     for (const auto& [name, value] : head.headers)
         if (passedThrough(name)) response.set(name, value);
-    addFuseboxHeaders(response, m_context.config.providers[m_attempt->providerIndex].id);
+    addFuseboxHeaders(response, provider);
     response.body() = std::move(body);
     m_session->respond(std::move(response));
 }

@@ -81,7 +81,8 @@ private:
     void recordRefusal(const ResolvedTarget& target, Outcome outcome, const std::string& state,
                        const std::string& reason, std::optional<double> retryAfterS);
     void answerUnavailable();
-    void answerWhole(int status, const UpstreamHead& head, std::string body);
+    void relayWhole(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter);
+    void answerWhole(int status, const UpstreamHead& head, std::string body, const std::string& provider);
     void answerError(int status, const std::string& type, const std::string& message,
                      const std::optional<std::string>& param = std::nullopt);
     void onClientGone();

@@ -21,14 +21,17 @@ const char* kConfig = R"({
      "timeouts_ms": {"first_byte": 300, "idle": 300}},
     {"id": "beta", "kind": "openai", "base_url": "${SIM1}", "api_key": "sim-key"},
     {"id": "keyless", "kind": "openai", "base_url": "${SIM1}", "api_key": "${FUSEBOX_TEST_UNSET_KEY}"},
-    {"id": "claude", "kind": "anthropic", "base_url": "${SIM0_ROOT}", "api_key": "sim-key"}
+    {"id": "claude", "kind": "anthropic", "base_url": "${SIM0_ROOT}", "api_key": "sim-key"},
+    {"id": "gamma", "kind": "openai", "base_url": "${SIM0}", "api_key": "sim-key",
+     "breaker": {"open_s": 2, "max_open_s": 8}}
   ],
   "routes": [
     {"name": "default", "targets": [{"provider": "alpha"}, {"provider": "beta"}]},
     {"name": "solo", "targets": [{"provider": "alpha"}]},
     {"name": "patient", "targets": [{"provider": "alpha"}], "wait_for_recovery_ms": 3000},
     {"name": "nokey", "targets": [{"provider": "keyless"}, {"provider": "beta"}]},
-    {"name": "claude", "targets": [{"provider": "claude"}]}
+    {"name": "claude", "targets": [{"provider": "claude"}]},
+    {"name": "gamma", "targets": [{"provider": "gamma"}]}
   ]
 })";
 
@@ -115,20 +118,33 @@ private slots:
     }
 
     void halfOpenLetsOneProbeThroughUnderConcurrency() {
-        openAlpha();
-        // The probe hangs long enough that the other nine arrive while it is in flight.
-        rig->sim(0).setFault(sim::Fault::slow(Millis{250}));
-        std::this_thread::sleep_for(std::chrono::milliseconds(1100)); // the 1 s open period ends
+        rig->sim(0).setFault(sim::Fault::httpError(503));
+        for (int i = 0; i < 3; ++i) QCOMPARE(chat(*rig, "gamma").status, 503);
+        QCOMPARE(rig->engine().breaker("gamma")->state(), BreakerState::Open);
+        // The probe is slow enough that the other nine surely arrive while it is in flight, even on a busy machine.
+        rig->sim(0).setFault(sim::Fault::slow(Millis{1500}));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2100)); // gamma's 2 s open period ends
         const uint64_t before = rig->sim(0).stats().requests;
         std::vector<int> statuses(10);
         std::vector<std::thread> clients;
         for (int i = 0; i < 10; ++i)
-            clients.emplace_back([this, i, &statuses] { statuses[static_cast<std::size_t>(i)] = chat(*rig, "solo").status; });
+            clients.emplace_back([this, i, &statuses] { statuses[static_cast<std::size_t>(i)] = chat(*rig, "gamma").status; });
         for (auto& c : clients) c.join();
         QCOMPARE(rig->sim(0).stats().requests - before, uint64_t{1}); // exactly one probe reached the provider
         QCOMPARE(std::count(statuses.begin(), statuses.end(), 200), 1L);
         QCOMPARE(std::count(statuses.begin(), statuses.end(), 503), 9L);
-        QCOMPARE(rig->engine().breaker("alpha")->state(), BreakerState::Closed);
+        QCOMPARE(rig->engine().breaker("gamma")->state(), BreakerState::Closed);
+    }
+
+    void retryAfterIsTheProvidersOwnRemainingOpenTime() {
+        // gamma overrides open_s (2 s) and its own failure opens it: the 503 must say 2, not the default's 1.
+        rig->sim(0).setFault(sim::Fault::httpError(503));
+        QCOMPARE(chat(*rig, "gamma").status, 503);
+        QCOMPARE(chat(*rig, "gamma").status, 503);
+        auto opening = chat(*rig, "gamma"); // this request's own failure opens the breaker
+        QCOMPARE(rig->engine().breaker("gamma")->state(), BreakerState::Open);
+        QCOMPARE(opening.header("retry-after"), std::string("2"));
+        QVERIFY(json::parse(opening.body)["error"]["fusebox"]["retry_after_s"].get<double>() > 1.5);
     }
 
     void failedProbeReopensForLonger() {
