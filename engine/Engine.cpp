@@ -1,6 +1,7 @@
 #include "Engine.h"
 
 #include "breaker/CircuitBreaker.h"
+#include "config/ConfigWriter.h"
 #include "core/Log.h"
 #include "proxy/CurlGlobal.h"
 #include "proxy/ProxyContext.h"
@@ -116,9 +117,60 @@ CommandResult Engine::operatorCommand(const std::string& provider, const char* a
         event.action = action;
         event.reason = reason.empty() ? std::string(action) + " (no reason given)" : reason;
         m_events.publish(std::move(event));
-        return {true, 200, {}, providerSnapshot(i)};
+        return {true, 200, {}, providerSnapshot(i), {}};
     }
-    return {false, 404, "no provider has the id \"" + provider + "\"", std::nullopt};
+    return {false, 404, "no provider has the id \"" + provider + "\"", std::nullopt, {}};
+}
+
+CommandResult Engine::setRoute(const std::string& route, const std::vector<RouteTarget>& targets,
+                               const std::string& reason) {
+    const auto routes = m_routes->routes();
+    const RouteConfig* current = nullptr;
+    for (const auto& r : *routes)
+        if (r.name == route) current = &r;
+    if (current == nullptr) return {false, 404, "no route is named \"" + route + "\"", std::nullopt, {}};
+    const auto describe = [](const std::vector<RouteTarget>& list) {
+        std::string text;
+        for (const auto& t : list) text += (text.empty() ? "" : ", ") + t.provider + (t.model.empty() ? "" : "/" + t.model);
+        return text;
+    };
+    const std::string before = describe(current->targets);
+    if (auto error = m_routes->setTargets(route, targets)) return {false, 400, *error, std::nullopt, {}};
+
+    CommandResult result{true, 200, {}, std::nullopt, {}};
+    if (!m_config.sourcePath.empty()) {
+        std::string error;
+        if (!writeRouteTargets(m_config.sourcePath, route, targets, error)) result.warning = error;
+    }
+    Event event;
+    event.type = EventType::Route;
+    event.at = m_clock.wallNow();
+    event.route = route;
+    event.from = before;
+    event.to = describe(targets);
+    event.reason = reason.empty() ? "fallback order changed" : reason;
+    m_events.publish(std::move(event));
+    return result;
+}
+
+CommandResult Engine::drill(const std::string& provider, const std::string& kind) {
+    sim::SimProvider* target = m_demo ? m_demo->find(provider) : nullptr;
+    if (target == nullptr)
+        return {false, 404, "drills reach only the simulated providers of --demo (sim-primary, sim-backup)", std::nullopt, {}};
+    if (kind == "outage") target->setFault(sim::Fault::httpError(503));
+    else if (kind == "rate_limit") target->setFault(sim::Fault::httpError(429, "8"));
+    else if (kind == "slow") target->setFault(sim::Fault::httpError(500).withProbability(0.3, 7).withLatency(Millis{2500}));
+    else if (kind == "hang") target->setFault(sim::Fault::hang());
+    else if (kind == "clear") target->clearFault();
+    else return {false, 400, "unknown drill \"" + kind + "\" (outage, rate_limit, slow, hang, clear)", std::nullopt, {}};
+    Event event;
+    event.type = EventType::Operator;
+    event.at = m_clock.wallNow();
+    event.provider = provider;
+    event.action = "drill";
+    event.reason = "drill: " + kind;
+    m_events.publish(std::move(event));
+    return {true, 200, {}, std::nullopt, {}};
 }
 
 CommandResult Engine::forceOpen(const std::string& provider, const std::string& reason) {

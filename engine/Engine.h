@@ -28,9 +28,10 @@ class DemoProviders;
 // The answer to an operator command: the state afterwards, or why it could not be done.
 struct CommandResult {
     bool ok = false;
-    int httpStatus = 200; // 404 for an unknown provider, 400 for an invalid request
+    int httpStatus = 200; // 404 for an unknown provider or route, 400 for an invalid request
     std::string error;
     std::optional<ProviderSnapshot> provider;
+    std::string warning; // done, but something a person should know (e.g. not written to the config file)
 };
 
 class Engine {
@@ -54,6 +55,15 @@ public:
     Clock& clock() { return m_clock; }
 
     EngineSnapshot snapshot() const;
+
+    // Replaces a route's fallback order: validated, applied at once, written back to the config file (when the
+    // route is in it), and published as a route event. httpStatus 404 for an unknown route, 400 for bad targets.
+    CommandResult setRoute(const std::string& route, const std::vector<RouteTarget>& targets,
+                           const std::string& reason = {});
+
+    // --demo drills: inject a fault into a simulated provider. Kinds: "outage" (503), "rate_limit" (429 storm with
+    // Retry-After), "slow" (slow bleed: latency and intermittent 500s), "hang", "clear".
+    CommandResult drill(const std::string& provider, const std::string& kind);
 
     CommandResult forceOpen(const std::string& provider, const std::string& reason);
     CommandResult forceClose(const std::string& provider, const std::string& reason);
