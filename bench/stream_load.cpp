@@ -316,9 +316,9 @@ struct StreamResult {
 class StreamClient : public std::enable_shared_from_this<StreamClient> {
   public:
     StreamClient(net::io_context& io, const tcp::endpoint& to, const std::string& request, int events,
-                 std::function<void()> onConnected, std::function<void()> onFinished)
+                 std::function<void()> onConnected, std::function<void()> onSent, std::function<void()> onFinished)
         : m_socket(io), m_to(to), m_request(request), m_events(events), m_onConnected(std::move(onConnected)),
-          m_onFinished(std::move(onFinished)) {
+          m_onSent(std::move(onSent)), m_onFinished(std::move(onFinished)) {
         m_chunkBody = [this](std::uint64_t, std::string_view body, beast::error_code&) -> std::size_t {
             onBodyBytes(body);
             return body.size();
@@ -345,6 +345,8 @@ class StreamClient : public std::enable_shared_from_this<StreamClient> {
         m_parser->body_limit(1024 * 1024);
         m_parser->on_chunk_body(m_chunkBody);
         m_result.sent = Clock::now();
+        m_sentCalled = true;
+        m_onSent();
         net::async_write(m_socket, net::buffer(m_request), [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) {
                 self->m_result.error = "write: " + ec.message();
@@ -446,6 +448,7 @@ class StreamClient : public std::enable_shared_from_this<StreamClient> {
         if (m_finished) return;
         m_finished = true;
         m_result.ended = Clock::now();
+        if (!m_sentCalled) m_onSent(); // keeps the in-flight count balanced for a stream that never sent
         beast::error_code ignored;
         m_socket.shutdown(tcp::socket::shutdown_both, ignored);
         m_socket.close(ignored);
@@ -456,7 +459,8 @@ class StreamClient : public std::enable_shared_from_this<StreamClient> {
     tcp::endpoint m_to;
     const std::string& m_request;
     int m_events;
-    std::function<void()> m_onConnected, m_onFinished;
+    std::function<void()> m_onConnected, m_onSent, m_onFinished;
+    bool m_sentCalled = false;
     std::function<std::size_t(std::uint64_t, std::string_view, beast::error_code&)> m_chunkBody;
     beast::flat_buffer m_buffer;
     std::optional<http::response_parser<http::string_body>> m_parser;
@@ -477,6 +481,8 @@ struct PhaseResult {
     long peakRssKb = -1;      // fusebox phases
     double fuseboxCpuS = 0;   // fusebox's CPU time (user + system) during the phase
     double selfCpuS = 0;      // this process's (clients and sim) during the phase
+    int peakOpen = 0;         // most streams in flight at once (request sent, answer not yet ended)
+    uint64_t simConnections = 0; // connections the sim accepted during the phase
     std::string firstFailure;
     int content = 0, done = 0, clean = 0, non200 = 0;
 };
@@ -508,7 +514,7 @@ PhaseResult runPhase(const std::string& name, uint16_t port, const std::string& 
     const std::string request = chatRequest(port, path, maxTokens);
     std::vector<std::shared_ptr<StreamClient>> clients;
     std::vector<std::unique_ptr<net::steady_timer>> starts;
-    int connected = 0, finished = 0;
+    int connected = 0, finished = 0, open = 0, peakOpen = 0;
     Clock::time_point firstSend{}, lastEnd{};
     net::steady_timer deadline(io);
 
@@ -533,7 +539,9 @@ PhaseResult runPhase(const std::string& name, uint16_t port, const std::string& 
             [&] {
                 if (++connected == streams) startAll(); // every connection open (or failed): go
             },
+            [&] { peakOpen = std::max(peakOpen, ++open); },
             [&] {
+                --open;
                 if (++finished == streams) {
                     lastEnd = Clock::now();
                     deadline.cancel();
@@ -552,6 +560,7 @@ PhaseResult runPhase(const std::string& name, uint16_t port, const std::string& 
 
     PhaseResult r;
     r.fuseboxCpuS = procCpuSeconds(fusebox) - fuseboxCpu0;
+    r.peakOpen = peakOpen;
     r.selfCpuS = selfCpuSeconds() - selfCpu0;
     r.name = name;
     r.streams = streams;
@@ -674,8 +683,11 @@ int main(int argc, char** argv) {
         for (std::string mode; std::getline(modes, mode, ',');) {
             if (mode != "burst" && mode != "ramp") usage(("unknown mode " + mode).c_str());
             const int ramp = mode == "ramp" ? args.rampMs : 0;
+            uint64_t accepted0 = sim.stats().connectionsAccepted;
             PhaseResult direct =
                 runPhase("direct", simPort, path, args.streams, args.events, 0, ramp, args.timeoutS, fbx.pid);
+            direct.simConnections = sim.stats().connectionsAccepted - accepted0;
+            accepted0 = sim.stats().connectionsAccepted;
             sampler.resetPeak();
             std::atomic<bool> sampling{true};
             std::atomic<int> fds{0};
@@ -689,6 +701,7 @@ int main(int argc, char** argv) {
                 runPhase("fusebox", fbx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, fbx.pid);
             sampling = false;
             fdWatch.join();
+            viaFusebox.simConnections = sim.stats().connectionsAccepted - accepted0;
             viaFusebox.peakRssKb = sampler.resetPeak();
             peakRssKb = std::max(peakRssKb, viaFusebox.peakRssKb);
             peakFds = std::max(peakFds, fds.load());
@@ -716,16 +729,21 @@ int main(int argc, char** argv) {
     std::printf("   load average at the end: %s (other work on this machine competes for the same cores)\n",
                 loadAverage().c_str());
     std::printf("   TTFT: request written (connection already open) -> first content event read; "
-                "added TTFT = via fusebox - direct, same run\n\n");
+                "added TTFT = via fusebox - direct, same run\n");
+    std::printf("   peak open: streams in flight at once; new conns: connections the sim accepted (via fusebox: "
+                "upstream connections libcurl opened rather than reused)\n\n");
 
     bool allIntact = true;
     double worstAddedP99 = -1e9;
-    std::printf("%-28s %-8s %7s %7s %10s %10s %8s %12s %12s\n", "mode", "path", "streams", "intact", "TTFT p50",
-                "TTFT p99", "wall", "fusebox CPU", "loadgen CPU");
+    std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "mode", "path", "streams", "intact",
+                "peak", "new", "TTFT p50", "TTFT p99", "wall", "fusebox", "loadgen");
+    std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "", "", "", "", "open", "conns", "", "", "",
+                "CPU", "CPU");
     for (std::size_t m = 0; m < results.size(); ++m) {
         for (const PhaseResult* r : {&results[m].first, &results[m].second}) {
-            std::printf("%-28s %-8s %7d %7d %10s %10s %8s %12s %12s\n",
+            std::printf("%-26s %-8s %7d %7d %6d %6llu %10s %10s %7s %8s %8s\n",
                         r == &results[m].first ? modeNames[m].c_str() : "", r->name.c_str(), r->streams, r->intact,
+                        r->peakOpen, static_cast<unsigned long long>(r->simConnections),
                         fmt("%.2f ms", percentile(r->ttft, 50)).c_str(), fmt("%.2f ms", percentile(r->ttft, 99)).c_str(),
                         fmt("%.2f s", r->wallS).c_str(), fmt("%.2f s", r->fuseboxCpuS).c_str(),
                         fmt("%.2f s", r->selfCpuS).c_str());
