@@ -1,0 +1,802 @@
+// scripts/bench stream: N concurrent SSE streams through Fusebox, against the same load sent straight to the
+// simulated provider, in one run.
+//
+// The program starts a SimProvider in-process (eventInterval and streamEvents as given), spawns `fusebox
+// --headless` as a separate process pointing at it (so its RSS is its own), and runs, for each mode:
+//   direct  N streaming chat completions straight to the sim,
+//   fusebox the same N through Fusebox,
+// and reports time to first content event (TTFT) p50/p99 of both, their difference ("added TTFT"), whether every
+// stream arrived intact (every content event, in order, then [DONE], then a clean end), and Fusebox's RSS.
+//
+// Modes: "burst" sends all N requests at once (after every connection is open); "ramp" spreads the N request
+// starts evenly over --ramp-ms, so every stream is still open at the same time (a stream lasts
+// streamEvents × eventInterval) but the proxy is not asked to accept them all in the same millisecond.
+//
+// Clients: Boost.Beast on one io_context run by one thread; no thread per stream. TTFT is measured per stream
+// from the moment its request write is issued (the TCP connection is already open) to the arrival of the bytes
+// that complete its first content-bearing event.
+//
+// Figures, never a pass/fail on timing. Exit status: 0 when the run completed (targets met or not), 1 when a
+// stream arrived broken (a correctness failure), 2 for a setup error.
+#include "sim/SimProvider.h"
+#include "sim/SimResponses.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration;
+using std::chrono::milliseconds;
+
+// ---- Options ----------------------------------------------------------------------------------------------
+
+struct Args {
+    std::string fusebox;        // path to the fusebox executable
+    int streams = 1000;         // concurrent streams per phase
+    int events = 20;            // sim: content events per stream
+    int intervalMs = 50;        // sim: time before each content event
+    int rampMs = 500;           // "ramp" mode: request starts spread over this long
+    int ioThreads = 0;          // fusebox io_threads (0: one per core)
+    int timeoutS = 60;          // a phase that has not finished by then is cut short
+    std::string modes = "burst,ramp";
+    std::string fuseboxLog;     // fusebox's stderr; empty: a file in the temp dir, removed at the end
+};
+
+[[noreturn]] void usage(const char* why) {
+    std::fprintf(stderr,
+                 "stream_load: %s\n"
+                 "usage: stream_load --fusebox PATH [--streams N] [--events N] [--interval-ms MS] [--ramp-ms MS]\n"
+                 "                   [--io-threads N] [--timeout-s S] [--modes burst,ramp] [--fusebox-log FILE]\n",
+                 why);
+    std::exit(2);
+}
+
+Args parseArgs(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string flag = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(("missing value for " + flag).c_str());
+            return argv[++i];
+        };
+        auto number = [&]() {
+            const std::string v = value();
+            char* end = nullptr;
+            const long n = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end || n < 0 || n > 1000000) usage(("bad number for " + flag + ": " + v).c_str());
+            return static_cast<int>(n);
+        };
+        if (flag == "--fusebox") a.fusebox = value();
+        else if (flag == "--streams") a.streams = number();
+        else if (flag == "--events") a.events = number();
+        else if (flag == "--interval-ms") a.intervalMs = number();
+        else if (flag == "--ramp-ms") a.rampMs = number();
+        else if (flag == "--io-threads") a.ioThreads = number();
+        else if (flag == "--timeout-s") a.timeoutS = number();
+        else if (flag == "--modes") a.modes = value();
+        else if (flag == "--fusebox-log") a.fuseboxLog = value();
+        else if (flag == "--help" || flag == "-h") usage("help");
+        else usage(("unknown argument " + flag).c_str());
+    }
+    if (a.fusebox.empty()) usage("--fusebox PATH is required");
+    if (a.streams < 1 || a.events < 1) usage("--streams and --events must be at least 1");
+    return a;
+}
+
+// ---- /proc ------------------------------------------------------------------------------------------------
+
+// VmRSS / VmHWM of a process in kB; -1 when unreadable (the process is gone).
+long procStatusKb(pid_t pid, const char* key) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    const std::size_t keyLen = std::strlen(key);
+    while (std::getline(in, line)) {
+        if (line.compare(0, keyLen, key) == 0 && line.size() > keyLen && line[keyLen] == ':')
+            return std::strtol(line.c_str() + keyLen + 1, nullptr, 10);
+    }
+    return -1;
+}
+
+// utime + stime of a process, in seconds; -1 when unreadable.
+double procCpuSeconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto paren = text.rfind(')'); // the command name may hold spaces
+    if (paren == std::string::npos) return -1;
+    std::istringstream fields(text.substr(paren + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) // field 3 is the state; 14 utime, 15 stime
+        if (i == 14 || i == 15) ticks += std::strtod(field.c_str(), nullptr);
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double selfCpuSeconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+std::string loadAverage() {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+int openFdCount(pid_t pid) {
+    std::error_code ec;
+    int n = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        ++n;
+    return ec ? -1 : n;
+}
+
+// Samples a process's VmRSS every few ms on its own thread; the peak can be reset between phases.
+class RssSampler {
+  public:
+    explicit RssSampler(pid_t pid) : m_pid(pid), m_thread([this] { run(); }) {}
+    ~RssSampler() {
+        m_stop = true;
+        m_thread.join();
+    }
+    long resetPeak() { return m_peak.exchange(0); }
+    long peak() const { return m_peak.load(); }
+
+  private:
+    void run() {
+        while (!m_stop) {
+            const long kb = procStatusKb(m_pid, "VmRSS");
+            long seen = m_peak.load();
+            while (kb > seen && !m_peak.compare_exchange_weak(seen, kb)) {
+            }
+            std::this_thread::sleep_for(milliseconds(5));
+        }
+    }
+    pid_t m_pid;
+    std::atomic<bool> m_stop{false};
+    std::atomic<long> m_peak{0};
+    std::thread m_thread;
+};
+
+// ---- Fusebox as a child process ---------------------------------------------------------------------------
+
+struct Child {
+    pid_t pid = -1;
+    int stdoutFd = -1;
+    std::string url; // http://HOST:PORT
+    uint16_t port = 0;
+};
+
+bool spawnFusebox(const std::string& exe, const std::string& config, const std::string& logPath, Child& child,
+                  std::string& error) {
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        error = std::string("pipe: ") + std::strerror(errno);
+        return false;
+    }
+    const int log = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log < 0) {
+        error = "cannot open " + logPath + ": " + std::strerror(errno);
+        return false;
+    }
+    const pid_t pid = fork();
+    if (pid < 0) {
+        error = std::string("fork: ") + std::strerror(errno);
+        return false;
+    }
+    if (pid == 0) { // only async-signal-safe calls from here to exec
+        prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlive the load generator
+        dup2(out[1], STDOUT_FILENO);
+        dup2(log, STDERR_FILENO);
+        const char* argv[] = {exe.c_str(), "--headless", "--config", config.c_str(),
+                              "--listen", "127.0.0.1:0", nullptr};
+        execv(exe.c_str(), const_cast<char* const*>(argv));
+        _exit(127);
+    }
+    ::close(out[1]);
+    ::close(log);
+    child.pid = pid;
+    child.stdoutFd = out[0];
+
+    // "fusebox: listening on http://HOST:PORT", within 10 s.
+    std::string text;
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (text.find('\n') == std::string::npos) {
+        const int left = static_cast<int>(
+            std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
+        if (left <= 0) {
+            error = "fusebox did not print its listening line within 10 s (log: " + logPath + ")";
+            return false;
+        }
+        pollfd p{child.stdoutFd, POLLIN, 0};
+        if (poll(&p, 1, left) <= 0) continue;
+        char buf[512];
+        const ssize_t n = ::read(child.stdoutFd, buf, sizeof buf);
+        if (n <= 0) {
+            error = "fusebox exited before it listened (log: " + logPath + ")";
+            return false;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::string marker = "listening on http://";
+    const auto at = text.find(marker);
+    const auto colon = at == std::string::npos ? std::string::npos : text.rfind(':', text.find('\n', at));
+    if (at == std::string::npos || colon == std::string::npos || colon < at + marker.size()) {
+        error = "unexpected first line from fusebox: " + text;
+        return false;
+    }
+    child.url = "http://" + text.substr(at + marker.size(), text.find('\n', at) - at - marker.size());
+    child.port = static_cast<uint16_t>(std::strtoul(text.c_str() + colon + 1, nullptr, 10));
+    return child.port != 0;
+}
+
+// SIGTERM (fusebox drains for up to 10 s), then SIGKILL.
+void stopChild(Child& child) {
+    if (child.pid <= 0) return;
+    kill(child.pid, SIGTERM);
+    const auto deadline = Clock::now() + std::chrono::seconds(12);
+    int status = 0;
+    while (waitpid(child.pid, &status, WNOHANG) == 0) {
+        if (Clock::now() > deadline) {
+            kill(child.pid, SIGKILL);
+            waitpid(child.pid, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(milliseconds(20));
+    }
+    if (child.stdoutFd >= 0) ::close(child.stdoutFd);
+    child.pid = -1;
+}
+
+// ---- One streaming client ---------------------------------------------------------------------------------
+
+struct StreamResult {
+    bool connected = false;
+    int status = 0;
+    bool cleanEnd = false;   // the chunked body ended with its last chunk
+    int content = 0;         // content-bearing events
+    bool inOrder = true;     // every content piece is the one expected at its position
+    bool sawDone = false;    // data: [DONE]
+    bool afterDone = false;  // anything arrived after [DONE]
+    bool errorEvent = false; // an in-band error event
+    std::string error;       // transport or protocol error
+    std::string errorBody;   // a non-200 answer's body (start of it)
+    Clock::time_point sent{}, firstContent{}, ended{};
+
+    bool intact(int events) const {
+        return connected && status == 200 && cleanEnd && content == events && inOrder && sawDone && !afterDone &&
+               !errorEvent && error.empty();
+    }
+    double ttftMs() const { return duration<double, std::milli>(firstContent - sent).count(); }
+};
+
+class StreamClient : public std::enable_shared_from_this<StreamClient> {
+  public:
+    StreamClient(net::io_context& io, const tcp::endpoint& to, const std::string& request, int events,
+                 std::function<void()> onConnected, std::function<void()> onSent, std::function<void()> onFinished)
+        : m_socket(io), m_to(to), m_request(request), m_events(events), m_onConnected(std::move(onConnected)),
+          m_onSent(std::move(onSent)), m_onFinished(std::move(onFinished)) {
+        m_chunkBody = [this](std::uint64_t, std::string_view body, beast::error_code&) -> std::size_t {
+            onBodyBytes(body);
+            return body.size();
+        };
+    }
+
+    const StreamResult& result() const { return m_result; }
+
+    void connect() {
+        m_socket.async_connect(m_to, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) self->m_result.error = "connect: " + ec.message();
+            else {
+                self->m_result.connected = true;
+                beast::error_code ignored;
+                self->m_socket.set_option(tcp::no_delay(true), ignored);
+            }
+            self->m_onConnected();
+        });
+    }
+
+    void send() {
+        if (!m_result.connected) return finish();
+        m_parser.emplace();
+        m_parser->body_limit(1024 * 1024);
+        m_parser->on_chunk_body(m_chunkBody);
+        m_result.sent = Clock::now();
+        m_sentCalled = true;
+        m_onSent();
+        net::async_write(m_socket, net::buffer(m_request), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) {
+                self->m_result.error = "write: " + ec.message();
+                return self->finish();
+            }
+            http::async_read_header(self->m_socket, self->m_buffer, *self->m_parser,
+                                    [self](beast::error_code ec, std::size_t) { self->onHeader(ec); });
+        });
+    }
+
+    void abort() {
+        if (m_finished) return;
+        if (m_result.error.empty()) m_result.error = "cut short: the phase timed out";
+        beast::error_code ignored;
+        m_socket.close(ignored);
+    }
+
+  private:
+    void onHeader(beast::error_code ec) {
+        if (ec) {
+            m_result.error = "read header: " + ec.message();
+            return finish();
+        }
+        m_result.status = static_cast<int>(m_parser->get().result_int());
+        http::async_read(m_socket, m_buffer, *m_parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->onBody(ec);
+        });
+    }
+
+    void onBody(beast::error_code ec) {
+        if (ec) m_result.error = "read body: " + ec.message();
+        else {
+            m_result.cleanEnd = m_parser->is_done() && m_parser->chunked();
+            if (!m_pending.empty() && m_pending.find_first_not_of("\r\n") != std::string::npos)
+                m_result.error = "the stream ended inside an event";
+        }
+        if (m_result.status != 200) m_result.errorBody = m_parser->get().body().substr(0, 300);
+        finish();
+    }
+
+    void onBodyBytes(std::string_view bytes) {
+        const auto arrived = Clock::now();
+        for (char c : bytes)
+            if (c != '\r') m_pending.push_back(c);
+        std::size_t start = 0;
+        for (std::size_t end; (end = m_pending.find("\n\n", start)) != std::string::npos; start = end + 2)
+            onEvent(std::string_view(m_pending).substr(start, end - start), arrived);
+        m_pending.erase(0, start);
+    }
+
+    void onEvent(std::string_view event, Clock::time_point arrived) {
+        std::string data;
+        bool any = false;
+        while (!event.empty()) {
+            const auto nl = event.find('\n');
+            const std::string_view line = event.substr(0, nl);
+            event = nl == std::string_view::npos ? std::string_view{} : event.substr(nl + 1);
+            if (line.starts_with("data:")) {
+                std::string_view v = line.substr(5);
+                if (v.starts_with(' ')) v.remove_prefix(1);
+                if (any) data += '\n';
+                data += v;
+                any = true;
+            } else if (line.starts_with("event:") && line.find("error") != std::string_view::npos) {
+                m_result.errorEvent = true;
+            }
+        }
+        if (!any) return; // a comment or keep-alive
+        if (m_result.sawDone) {
+            m_result.afterDone = true;
+            return;
+        }
+        if (data == "[DONE]") {
+            m_result.sawDone = true;
+            return;
+        }
+        const auto json = nlohmann::json::parse(data, nullptr, false);
+        if (!json.is_object()) {
+            m_result.error = "an event is not JSON: " + data.substr(0, 120);
+            return;
+        }
+        if (json.contains("error")) {
+            m_result.errorEvent = true;
+            return;
+        }
+        const auto choices = json.find("choices");
+        if (choices == json.end() || !choices->is_array() || choices->empty()) return; // e.g. a usage chunk
+        const auto& delta = (*choices)[0].value("delta", nlohmann::json::object());
+        const auto content = delta.find("content");
+        if (content == delta.end() || !content->is_string() || content->get_ref<const std::string&>().empty())
+            return; // the role preamble, the finish chunk
+        if (m_result.content == 0) m_result.firstContent = arrived;
+        if (content->get_ref<const std::string&>() != fusebox::sim::contentPiece(m_result.content))
+            m_result.inOrder = false;
+        ++m_result.content;
+    }
+
+    void finish() {
+        if (m_finished) return;
+        m_finished = true;
+        m_result.ended = Clock::now();
+        if (!m_sentCalled) m_onSent(); // keeps the in-flight count balanced for a stream that never sent
+        beast::error_code ignored;
+        m_socket.shutdown(tcp::socket::shutdown_both, ignored);
+        m_socket.close(ignored);
+        m_onFinished();
+    }
+
+    tcp::socket m_socket;
+    tcp::endpoint m_to;
+    const std::string& m_request;
+    int m_events;
+    std::function<void()> m_onConnected, m_onSent, m_onFinished;
+    bool m_sentCalled = false;
+    std::function<std::size_t(std::uint64_t, std::string_view, beast::error_code&)> m_chunkBody;
+    beast::flat_buffer m_buffer;
+    std::optional<http::response_parser<http::string_body>> m_parser;
+    std::string m_pending;
+    StreamResult m_result;
+    bool m_finished = false;
+};
+
+// ---- One phase: N streams against one endpoint ------------------------------------------------------------
+
+struct PhaseResult {
+    std::string name;
+    int streams = 0;
+    int connected = 0;
+    int intact = 0;
+    std::vector<double> ttft; // ms, intact streams only
+    double wallS = 0;         // first send to last end
+    long peakRssKb = -1;      // fusebox phases
+    double fuseboxCpuS = 0;   // fusebox's CPU time (user + system) during the phase
+    double selfCpuS = 0;      // this process's (clients and sim) during the phase
+    int peakOpen = 0;         // most streams in flight at once (request sent, answer not yet ended)
+    uint64_t simConnections = 0; // connections the sim accepted during the phase
+    std::string firstFailure;
+    int content = 0, done = 0, clean = 0, non200 = 0;
+};
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+std::string chatRequest(uint16_t port, const std::string& path, int maxTokens) {
+    nlohmann::json body = {{"model", "sim-1"},
+                           {"stream", true},
+                           {"messages", {{{"role", "user"}, {"content", "Tell me something in twenty words."}}}}};
+    if (maxTokens > 0) body["max_tokens"] = maxTokens;
+    const std::string text = body.dump();
+    return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+           "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nAuthorization: Bearer bench"
+           "\r\nContent-Length: " +
+           std::to_string(text.size()) + "\r\n\r\n" + text;
+}
+
+PhaseResult runPhase(const std::string& name, uint16_t port, const std::string& path, int streams, int events,
+                     int maxTokens, int rampMs, int timeoutS, pid_t fusebox) {
+    const double fuseboxCpu0 = procCpuSeconds(fusebox), selfCpu0 = selfCpuSeconds();
+    net::io_context io(1);
+    const tcp::endpoint to(net::ip::make_address("127.0.0.1"), port);
+    const std::string request = chatRequest(port, path, maxTokens);
+    std::vector<std::shared_ptr<StreamClient>> clients;
+    std::vector<std::unique_ptr<net::steady_timer>> starts;
+    int connected = 0, finished = 0, open = 0, peakOpen = 0;
+    Clock::time_point firstSend{}, lastEnd{};
+    net::steady_timer deadline(io);
+
+    auto startAll = [&] {
+        firstSend = Clock::now();
+        if (rampMs <= 0) {
+            for (auto& c : clients) c->send();
+            return;
+        }
+        for (int i = 0; i < streams; ++i) {
+            auto timer = std::make_unique<net::steady_timer>(io);
+            timer->expires_at(firstSend + std::chrono::microseconds(static_cast<int64_t>(rampMs) * 1000 * i / streams));
+            timer->async_wait([&, i](beast::error_code ec) {
+                if (!ec) clients[static_cast<std::size_t>(i)]->send();
+            });
+            starts.push_back(std::move(timer));
+        }
+    };
+    for (int i = 0; i < streams; ++i) {
+        clients.push_back(std::make_shared<StreamClient>(
+            io, to, request, events,
+            [&] {
+                if (++connected == streams) startAll(); // every connection open (or failed): go
+            },
+            [&] { peakOpen = std::max(peakOpen, ++open); },
+            [&] {
+                --open;
+                if (++finished == streams) {
+                    lastEnd = Clock::now();
+                    deadline.cancel();
+                }
+            }));
+    }
+    for (auto& c : clients) c->connect();
+    deadline.expires_after(std::chrono::seconds(timeoutS));
+    deadline.async_wait([&](beast::error_code ec) {
+        if (ec) return;
+        for (auto& c : clients) c->abort();
+        for (auto& t : starts) t->cancel();
+    });
+    io.run();
+    if (lastEnd == Clock::time_point{}) lastEnd = Clock::now();
+
+    PhaseResult r;
+    r.fuseboxCpuS = procCpuSeconds(fusebox) - fuseboxCpu0;
+    r.peakOpen = peakOpen;
+    r.selfCpuS = selfCpuSeconds() - selfCpu0;
+    r.name = name;
+    r.streams = streams;
+    r.wallS = duration<double>(lastEnd - firstSend).count();
+    for (const auto& c : clients) {
+        const StreamResult& s = c->result();
+        r.connected += s.connected;
+        r.content += s.content;
+        r.done += s.sawDone;
+        r.clean += s.cleanEnd;
+        r.non200 += s.connected && s.status != 200;
+        if (s.intact(events)) {
+            ++r.intact;
+            r.ttft.push_back(s.ttftMs());
+        } else if (r.firstFailure.empty()) {
+            std::ostringstream why;
+            why << "status " << s.status << ", " << s.content << "/" << events << " content events"
+                << (s.inOrder ? "" : ", out of order") << (s.sawDone ? ", [DONE]" : ", no [DONE]")
+                << (s.afterDone ? ", data after [DONE]" : "") << (s.errorEvent ? ", error event" : "")
+                << (s.cleanEnd ? ", clean end" : ", no clean end") << (s.error.empty() ? "" : ", " + s.error)
+                << (s.errorBody.empty() ? "" : ", body: " + s.errorBody);
+            r.firstFailure = why.str();
+        }
+    }
+    return r;
+}
+
+// ---- Report -----------------------------------------------------------------------------------------------
+
+std::string fmt(const char* format, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+std::string mb(long kb) { return kb < 0 ? "n/a" : fmt("%.1f MB", static_cast<double>(kb) / 1024.0); }
+
+bool raiseFdLimit(rlim_t want, std::string& note) {
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur >= want) return true;
+    rlimit raised = rl;
+    raised.rlim_cur = std::min(want, rl.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &raised);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    note = "open-file limit " + std::to_string(rl.rlim_cur) + " (wanted " + std::to_string(want) + ")";
+    return rl.rlim_cur >= want;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const Args args = parseArgs(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+
+    // Our side holds N client sockets plus, in the direct phase, the sim's N; Fusebox (which inherits this
+    // limit) holds N client sockets plus N upstream ones.
+    std::string fdNote;
+    const rlim_t fdsNeeded = static_cast<rlim_t>(args.streams) * 2 + 256;
+    if (!raiseFdLimit(fdsNeeded, fdNote)) {
+        std::fprintf(stderr, "stream_load: %s: raise `ulimit -n` (scripts/bench does)\n", fdNote.c_str());
+        return 2;
+    }
+
+    fusebox::sim::Options simOptions;
+    simOptions.eventInterval = milliseconds(args.intervalMs);
+    simOptions.streamEvents = args.events;
+    simOptions.threads = 1;
+    fusebox::sim::SimProvider sim(simOptions);
+    if (!sim.start()) {
+        std::fprintf(stderr, "stream_load: the sim cannot start: %s\n", sim.lastError().c_str());
+        return 2;
+    }
+
+    char dirTemplate[] = "/tmp/fusebox-stream-XXXXXX";
+    if (!mkdtemp(dirTemplate)) {
+        std::perror("stream_load: mkdtemp");
+        return 2;
+    }
+    const std::string dir = dirTemplate;
+    const std::string configPath = dir + "/config.json";
+    {
+        nlohmann::json config = {
+            {"data_dir", dir + "/data"},
+            {"io_threads", args.ioThreads},
+            {"providers",
+             {{{"id", "sim"}, {"kind", "openai"}, {"base_url", sim.openaiBaseUrl()}, {"api_key", "bench-key"}}}},
+            {"routes", {{{"name", "default"}, {"targets", {{{"provider", "sim"}}}}}}}};
+        std::ofstream(configPath) << config.dump(2) << "\n";
+    }
+    const std::string logPath = args.fuseboxLog.empty() ? dir + "/fusebox.log" : args.fuseboxLog;
+
+    Child fbx;
+    std::string error;
+    if (!spawnFusebox(args.fusebox, configPath, logPath, fbx, error)) {
+        std::fprintf(stderr, "stream_load: %s\n", error.c_str());
+        std::ifstream log(logPath);
+        std::cerr << log.rdbuf();
+        stopChild(fbx);
+        std::filesystem::remove_all(dir);
+        return 2;
+    }
+    const std::string path = "/v1/chat/completions";
+    const uint16_t simPort = sim.port();
+
+    std::vector<std::pair<PhaseResult, PhaseResult>> results; // (direct, fusebox) per mode
+    std::vector<std::string> modeNames;
+    long idleRssKb = 0, peakRssKb = 0;
+    int peakFds = 0;
+    {
+        RssSampler sampler(fbx.pid);
+        // Warm-up, not measured: first connections, lazy initialisation, page faults. Short streams (max_tokens).
+        runPhase("warm-up", simPort, path, 20, 2, 2, 0, 10, fbx.pid);
+        runPhase("warm-up", fbx.port, path, 20, 2, 2, 0, 10, fbx.pid);
+        std::this_thread::sleep_for(milliseconds(200));
+        idleRssKb = procStatusKb(fbx.pid, "VmRSS");
+        sampler.resetPeak();
+
+        std::stringstream modes(args.modes);
+        for (std::string mode; std::getline(modes, mode, ',');) {
+            if (mode != "burst" && mode != "ramp") usage(("unknown mode " + mode).c_str());
+            const int ramp = mode == "ramp" ? args.rampMs : 0;
+            uint64_t accepted0 = sim.stats().connectionsAccepted;
+            PhaseResult direct =
+                runPhase("direct", simPort, path, args.streams, args.events, 0, ramp, args.timeoutS, fbx.pid);
+            direct.simConnections = sim.stats().connectionsAccepted - accepted0;
+            accepted0 = sim.stats().connectionsAccepted;
+            sampler.resetPeak();
+            std::atomic<bool> sampling{true};
+            std::atomic<int> fds{0};
+            std::thread fdWatch([&] {
+                while (sampling) {
+                    fds = std::max(fds.load(), openFdCount(fbx.pid));
+                    std::this_thread::sleep_for(milliseconds(50));
+                }
+            });
+            PhaseResult viaFusebox =
+                runPhase("fusebox", fbx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, fbx.pid);
+            sampling = false;
+            fdWatch.join();
+            viaFusebox.simConnections = sim.stats().connectionsAccepted - accepted0;
+            viaFusebox.peakRssKb = sampler.resetPeak();
+            peakRssKb = std::max(peakRssKb, viaFusebox.peakRssKb);
+            peakFds = std::max(peakFds, fds.load());
+            modeNames.push_back(mode == "ramp" ? "ramp (starts over " + std::to_string(args.rampMs) + " ms)"
+                                               : "burst (all at once)");
+            results.emplace_back(std::move(direct), std::move(viaFusebox));
+            std::this_thread::sleep_for(milliseconds(300)); // let the sockets of this phase close
+        }
+    }
+    const long hwmKb = procStatusKb(fbx.pid, "VmHWM");
+    const long endRssKb = procStatusKb(fbx.pid, "VmRSS");
+    stopChild(fbx);
+    const fusebox::sim::Stats simStats = sim.stats();
+    sim.stop();
+
+    // ---- The table --------------------------------------------------------------------------------------
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    std::printf("== stream: %d concurrent SSE streams (sim: %d content events, %d ms apart), "
+                "POST /v1/chat/completions \"stream\":true\n",
+                args.streams, args.events, args.intervalMs);
+    std::printf("   fusebox --headless, io_threads %d%s; load generator: 1 io_context thread (Beast), sim in its "
+                "process on 1 thread; %u cores shared by all\n",
+                args.ioThreads, args.ioThreads == 0 ? (" (one per core = " + std::to_string(cores) + ")").c_str() : "",
+                cores);
+    std::printf("   load average at the end: %s (other work on this machine competes for the same cores)\n",
+                loadAverage().c_str());
+    std::printf("   TTFT: request written (connection already open) -> first content event read; "
+                "added TTFT = via fusebox - direct, same run\n");
+    std::printf("   peak open: streams in flight at once; new conns: connections the sim accepted (via fusebox: "
+                "upstream connections libcurl opened rather than reused)\n\n");
+
+    bool allIntact = true;
+    double worstAddedP99 = -1e9;
+    std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "mode", "path", "streams", "intact",
+                "peak", "new", "TTFT p50", "TTFT p99", "wall", "fusebox", "loadgen");
+    std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "", "", "", "", "open", "conns", "", "", "",
+                "CPU", "CPU");
+    for (std::size_t m = 0; m < results.size(); ++m) {
+        for (const PhaseResult* r : {&results[m].first, &results[m].second}) {
+            std::printf("%-26s %-8s %7d %7d %6d %6llu %10s %10s %7s %8s %8s\n",
+                        r == &results[m].first ? modeNames[m].c_str() : "", r->name.c_str(), r->streams, r->intact,
+                        r->peakOpen, static_cast<unsigned long long>(r->simConnections),
+                        fmt("%.2f ms", percentile(r->ttft, 50)).c_str(), fmt("%.2f ms", percentile(r->ttft, 99)).c_str(),
+                        fmt("%.2f s", r->wallS).c_str(), fmt("%.2f s", r->fuseboxCpuS).c_str(),
+                        fmt("%.2f s", r->selfCpuS).c_str());
+            allIntact = allIntact && r->intact == r->streams;
+        }
+    }
+    std::printf("\n%-52s %12s   %s\n", "figure", "value", "target");
+    for (std::size_t m = 0; m < results.size(); ++m) {
+        const auto& [d, f] = results[m];
+        const double addedP50 = percentile(f.ttft, 50) - percentile(d.ttft, 50);
+        const double addedP99 = percentile(f.ttft, 99) - percentile(d.ttft, 99);
+        worstAddedP99 = std::max(worstAddedP99, addedP99);
+        std::printf("%-52s %12s\n", ("added TTFT p50, " + modeNames[m]).c_str(), fmt("%+.2f ms", addedP50).c_str());
+        std::printf("%-52s %12s   <= 1 ms  %s\n", ("added TTFT p99, " + modeNames[m]).c_str(),
+                    fmt("%+.2f ms", addedP99).c_str(), addedP99 <= 1.0 ? "met" : "MISSED");
+    }
+    for (std::size_t m = 0; m < results.size(); ++m) {
+        const auto& f = results[m].second;
+        const double perStreamMs = f.fuseboxCpuS * 1000.0 / std::max(1, f.streams);
+        std::printf("%-52s %12s\n", ("fusebox CPU per stream, " + modeNames[m]).c_str(),
+                    fmt("%.3f ms", perStreamMs).c_str());
+    }
+    int totalStreams = 0, totalIntact = 0;
+    for (const auto& [d, f] : results) {
+        totalStreams += d.streams + f.streams;
+        totalIntact += d.intact + f.intact;
+    }
+    std::printf("%-52s %12s   all      %s\n", "streams complete and intact (20 events, in order, [DONE])",
+                (std::to_string(totalIntact) + "/" + std::to_string(totalStreams)).c_str(),
+                allIntact ? "met" : "MISSED");
+    std::printf("%-52s %12s   <= 150 MB %s\n", "fusebox peak RSS during the streams (VmRSS, 5 ms samples)",
+                mb(peakRssKb).c_str(), peakRssKb >= 0 && peakRssKb <= 150 * 1024 ? "met" : "MISSED");
+    std::printf("%-52s %12s\n", "fusebox VmHWM at the end (peak since start)", mb(hwmKb).c_str());
+    std::printf("%-52s %12s\n", "fusebox RSS idle after warm-up / at the end",
+                (mb(idleRssKb) + " / " + mb(endRssKb)).c_str());
+    std::printf("%-52s %12d\n", "fusebox open fds, peak (50 ms samples)", peakFds);
+    std::printf("%-52s %12s\n", "sim: streams started / completed / aborted",
+                (std::to_string(simStats.streamsStarted) + "/" + std::to_string(simStats.streamsCompleted) + "/" +
+                 std::to_string(simStats.streamsAborted))
+                    .c_str());
+    if (!allIntact) {
+        std::printf("\n!!! NOT EVERY STREAM ARRIVED INTACT !!!\n");
+        for (std::size_t m = 0; m < results.size(); ++m)
+            for (const PhaseResult* r : {&results[m].first, &results[m].second})
+                if (r->intact != r->streams)
+                    std::printf("!!! %s via %s: %d of %d intact (connected %d, non-200 %d, [DONE] %d, clean end %d); "
+                                "first failure: %s\n",
+                                modeNames[m].c_str(), r->name.c_str(), r->intact, r->streams, r->connected, r->non200,
+                                r->done, r->clean, r->firstFailure.c_str());
+        std::printf("    fusebox log: %s\n", logPath.c_str());
+    }
+    std::fflush(stdout);
+    // A broken run keeps its temp dir (fusebox's log and config) for reading.
+    if (allIntact || !args.fuseboxLog.empty()) std::filesystem::remove_all(dir);
+    return allIntact ? 0 : 1;
+}
