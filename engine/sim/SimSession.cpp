@@ -119,8 +119,12 @@ void SimSession::onBody(ErrorCode ec) {
 void SimSession::handle(Request request) {
     setPhase(Phase::Writing);
     m_request = std::move(request);
+    guarded(&SimSession::dispatch);
+}
+
+void SimSession::guarded(void (SimSession::*step)()) {
     try {
-        dispatch();
+        (this->*step)();
     } catch (const std::exception& e) {
         // Whatever went wrong must not take the provider's I/O thread (and the test process) down with it.
         m_fault.reset();
@@ -159,7 +163,7 @@ void SimSession::dispatch() {
     m_timer.async_wait([self = shared_from_this()](ErrorCode ec) {
         if (ec || self->m_phase != Phase::Waiting) return;
         self->setPhase(Phase::Writing);
-        self->answer();
+        self->guarded(&SimSession::answer);
     });
 }
 

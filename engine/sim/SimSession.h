@@ -54,6 +54,7 @@ class SimSession : public std::enable_shared_from_this<SimSession> {
     void onBody(ErrorCode ec);
 
     void handle(Request request);
+    void guarded(void (SimSession::*step)()); // an exception becomes a 500, never a dead I/O thread
     void dispatch();
     void answer();
     void serve();

@@ -229,8 +229,8 @@ bool SimHttpClient::writeRaw(const std::string& bytes) {
 }
 
 std::string SimHttpClient::readRawUntil(std::string_view delimiter) {
-    // Not net::async_read_until: it would read into a copy of the flat_buffer (a v1 dynamic buffer is taken by
-    // value), losing what follows the delimiter.
+    // Not net::async_read_until: it takes a v1 dynamic buffer by value, so it would read into a copy of
+    // m_buffer and the bytes would never reach ours.
     for (;;) {
         const std::string seen = beast::buffers_to_string(m_buffer.data());
         if (const std::size_t at = seen.find(delimiter); at != std::string::npos) {
