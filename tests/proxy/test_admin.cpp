@@ -226,7 +226,7 @@ private slots:
         std::atomic<bool> stop{false};
         std::atomic<int> commands{0};
         std::thread flapper([&] {
-            while (!stop && commands < 40000) {
+            while (!stop && commands < 100000) {
                 rig->engine().forceOpen("flap", "flap");
                 rig->engine().reset("flap", "flap");
                 commands += 2;
@@ -236,7 +236,7 @@ private slots:
         auto client = rig->client();
         const auto start = std::chrono::steady_clock::now();
         int ok = 0, sent = 0;
-        while (sent < 2000 || commands < 40000) {
+        while (sent < 2000 || commands < 100000) {
             ok += client.post("/v1/chat/completions", chatRequest("hi", false, "default").dump()).status == 200;
             ++sent;
         }
