@@ -8,7 +8,8 @@
 namespace fusebox {
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
-    // Walk the expected value's full length whatever the guess's length is; a length mismatch is folded in too.
+    // Walk the expected value's full length whatever the guess's length is; a length mismatch is folded in
+    // too.
     const std::size_t n = b.size();
     unsigned char diff = static_cast<unsigned char>(a.size() != b.size());
     for (std::size_t i = 0; i < n; ++i) {
@@ -26,13 +27,15 @@ bool isLoopbackAddress(std::string_view address) {
     if (ec) return false;
     if (parsed.is_v6()) {
         const auto v6 = parsed.to_v6();
-        if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
+        if (v6.is_v4_mapped())
+            return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback();
         return v6.is_loopback();
     }
     return parsed.to_v4().is_loopback();
 }
 
-AdminAccess checkAdminAccess(std::string_view adminToken, std::string_view authorizationHeader, bool peerIsLoopback) {
+AdminAccess checkAdminAccess(std::string_view adminToken, std::string_view authorizationHeader,
+                             bool peerIsLoopback) {
     if (adminToken.empty()) {
         if (peerIsLoopback) return {};
         return {403, "admin calls are served to loopback clients only while admin_token is not set"};

@@ -1,6 +1,7 @@
 #pragma once
 // Who may call the admin API and /metrics (CONTRACT §4): with an admin_token, `Authorization: Bearer TOKEN`
-// (compared in constant time); without one, loopback clients only. Pure functions, so every rule is unit-tested.
+// (compared in constant time); without one, loopback clients only. Pure functions, so every rule is
+// unit-tested.
 #include <string_view>
 
 namespace fusebox {
@@ -16,6 +17,7 @@ bool constantTimeEquals(std::string_view a, std::string_view b);
 // "127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1" are loopback; anything else, or unparseable, is not.
 bool isLoopbackAddress(std::string_view address);
 
-AdminAccess checkAdminAccess(std::string_view adminToken, std::string_view authorizationHeader, bool peerIsLoopback);
+AdminAccess checkAdminAccess(std::string_view adminToken, std::string_view authorizationHeader,
+                             bool peerIsLoopback);
 
 } // namespace fusebox

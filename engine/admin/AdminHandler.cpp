@@ -39,7 +39,8 @@ std::vector<std::string> split(std::string_view path) {
 std::string percentDecode(std::string_view text) {
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() + 0 && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        if (text[i] == '%' && i + 2 < text.size() + 0 &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
             out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
             i += 2;
@@ -51,7 +52,8 @@ std::string percentDecode(std::string_view text) {
 }
 
 // Matches "/admin/v1/providers/{}/force-open" style patterns; {} captures one segment.
-bool match(std::string_view pattern, const std::vector<std::string>& parts, std::vector<std::string>& params) {
+bool match(std::string_view pattern, const std::vector<std::string>& parts,
+           std::vector<std::string>& params) {
     const auto want = split(pattern);
     if (want.size() != parts.size()) return false;
     std::vector<std::string> captured;
@@ -110,12 +112,15 @@ void AdminHandler::handle(const std::shared_ptr<ClientSession>& session, Request
     Call call{session, request, {}, std::move(requestId)};
 
     const std::string method(request.method_string());
-    const auto access =
-        checkAdminAccess(m_engine.config().adminToken, header(request, "authorization"), session->peerIsLoopback());
+    const auto access = checkAdminAccess(m_engine.config().adminToken, header(request, "authorization"),
+                                         session->peerIsLoopback());
     if (access.status != 200) {
-        Log::warn("admin call refused", {{"request_id", call.requestId}, {"method", method}, {"path", path},
+        Log::warn("admin call refused", {{"request_id", call.requestId},
+                                         {"method", method},
+                                         {"path", path},
                                          {"status", std::to_string(access.status)}});
-        Response r = error(call, access.status, access.status == 401 ? "unauthorized" : "forbidden", access.message);
+        Response r =
+            error(call, access.status, access.status == 401 ? "unauthorized" : "forbidden", access.message);
         if (access.status == 401) r.set(http::field::www_authenticate, "Bearer");
         return session->respond(std::move(r));
     }
@@ -157,7 +162,9 @@ Response AdminHandler::protocolError(int status, const std::string&, const std::
     return jsonResponse(status, {{"error", {{"type", "invalid_request"}, {"message", message}}}});
 }
 
-Response AdminHandler::state(Call& call) { return answerJson(call, 200, stateJson(m_engine.snapshot())); }
+Response AdminHandler::state(Call& call) {
+    return answerJson(call, 200, stateJson(m_engine.snapshot()));
+}
 
 Response AdminHandler::metrics(Call& call) {
     Response r{http::status::ok, call.request.version()};
@@ -173,19 +180,24 @@ Response AdminHandler::providerCommand(Call& call) {
     if (!body) return error(call, 400, "invalid_request", problem);
     std::string reason;
     if (body->contains("reason")) {
-        if (!(*body)["reason"].is_string()) return error(call, 400, "invalid_request", "\"reason\" must be a string");
+        if (!(*body)["reason"].is_string())
+            return error(call, 400, "invalid_request", "\"reason\" must be a string");
         reason = (*body)["reason"].get<std::string>();
     }
     const std::string& provider = call.params.at(0);
-    const std::string path(pathOf(std::string_view(call.request.target().data(), call.request.target().size())));
+    const std::string path(
+        pathOf(std::string_view(call.request.target().data(), call.request.target().size())));
     const std::string action = path.substr(path.rfind('/') + 1);
     CommandResult result = action == "force-open"    ? m_engine.forceOpen(provider, reason)
                            : action == "force-close" ? m_engine.forceClose(provider, reason)
                                                      : m_engine.reset(provider, reason);
-    Log::info("admin command", {{"request_id", call.requestId}, {"action", action}, {"provider", provider},
+    Log::info("admin command", {{"request_id", call.requestId},
+                                {"action", action},
+                                {"provider", provider},
                                 {"status", std::to_string(result.httpStatus)}});
     if (!result.ok || !result.provider)
-        return error(call, result.httpStatus, result.httpStatus == 404 ? "not_found" : "invalid_request", result.error);
+        return error(call, result.httpStatus, result.httpStatus == 404 ? "not_found" : "invalid_request",
+                     result.error);
     return answerJson(call, 200, providerJson(*result.provider));
 }
 
@@ -194,7 +206,8 @@ Response AdminHandler::putRoute(Call& call) {
     const auto body = objectBody(call.request, problem);
     if (!body) return error(call, 400, "invalid_request", problem);
     if (call.request.body().empty() || !body->contains("targets") || !(*body)["targets"].is_array())
-        return error(call, 400, "invalid_request", "the body must be {\"targets\":[{\"provider\":\"...\",\"model\":\"...\"}, ...]}");
+        return error(call, 400, "invalid_request",
+                     "the body must be {\"targets\":[{\"provider\":\"...\",\"model\":\"...\"}, ...]}");
     for (const auto& [key, value] : body->items())
         if (key != "targets" && key != "reason")
             return error(call, 400, "invalid_request", "unknown key \"" + key + "\" (targets, reason)");
@@ -204,25 +217,31 @@ Response AdminHandler::putRoute(Call& call) {
         const auto& t = list[i];
         const std::string where = "targets[" + std::to_string(i) + "]";
         if (!t.is_object() || !t.contains("provider") || !t["provider"].is_string())
-            return error(call, 400, "invalid_request", where + " must be an object with a string \"provider\"");
+            return error(call, 400, "invalid_request",
+                         where + " must be an object with a string \"provider\"");
         RouteTarget target{t["provider"].get<std::string>(), {}};
         for (const auto& [key, value] : t.items()) {
             if (key == "provider") continue;
-            if (key != "model") return error(call, 400, "invalid_request", where + ": unknown key \"" + key + "\"");
+            if (key != "model")
+                return error(call, 400, "invalid_request", where + ": unknown key \"" + key + "\"");
             if (value.is_null()) continue;
-            if (!value.is_string()) return error(call, 400, "invalid_request", where + ".model must be a string");
+            if (!value.is_string())
+                return error(call, 400, "invalid_request", where + ".model must be a string");
             target.model = value.get<std::string>();
         }
         targets.push_back(std::move(target));
     }
     std::string reason;
-    if (body->contains("reason") && (*body)["reason"].is_string()) reason = (*body)["reason"].get<std::string>();
+    if (body->contains("reason") && (*body)["reason"].is_string())
+        reason = (*body)["reason"].get<std::string>();
     const std::string& route = call.params.at(0);
     CommandResult result = m_engine.setRoute(route, targets, reason);
-    Log::info("admin route change", {{"request_id", call.requestId}, {"route", route},
-                                     {"status", std::to_string(result.httpStatus)}});
+    Log::info(
+        "admin route change",
+        {{"request_id", call.requestId}, {"route", route}, {"status", std::to_string(result.httpStatus)}});
     if (!result.ok)
-        return error(call, result.httpStatus, result.httpStatus == 404 ? "not_found" : "invalid_request", result.error);
+        return error(call, result.httpStatus, result.httpStatus == 404 ? "not_found" : "invalid_request",
+                     result.error);
     const auto snapshot = m_engine.snapshot();
     nlohmann::json answer = {{"name", route}};
     for (const auto& r : snapshot.routes)

@@ -1,6 +1,7 @@
 #pragma once
-// The admin API and /metrics on the proxy's listener (CONTRACT §4). Every command goes through the Engine facade,
-// the same call the console makes, so it is the same command and the same event wherever it came from.
+// The admin API and /metrics on the proxy's listener (CONTRACT §4). Every command goes through the Engine
+// facade, the same call the console makes, so it is the same command and the same event wherever it came
+// from.
 //
 // Adding an endpoint is one entry in the route table of AdminHandler.cpp (method, path pattern, member).
 #include "admin/EventStream.h"
@@ -17,7 +18,7 @@ class Engine;
 class MetricsRegistry;
 
 class AdminHandler final : public RequestHandler {
-public:
+  public:
     AdminHandler(Engine& engine, MetricsRegistry& metrics);
 
     void handle(const std::shared_ptr<ClientSession>& session, Request&& request) override;
@@ -35,7 +36,7 @@ public:
         std::string requestId;
     };
 
-private:
+  private:
     Response state(Call& call);
     Response metrics(Call& call);
     Response providerCommand(Call& call);

@@ -13,14 +13,18 @@ std::string isoTime(WallTime at) {
     std::tm tm{};
     gmtime_r(&seconds, &tm);
     char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     return buffer;
 }
 
 namespace {
-json optionalNumber(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
-double rate(uint32_t part, uint32_t whole) { return whole == 0 ? 0.0 : static_cast<double>(part) / whole; }
+json optionalNumber(const std::optional<double>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+double rate(uint32_t part, uint32_t whole) {
+    return whole == 0 ? 0.0 : static_cast<double>(part) / whole;
+}
 } // namespace
 
 json providerJson(const ProviderSnapshot& p) {
@@ -64,16 +68,21 @@ json providerJson(const ProviderSnapshot& p) {
 json routeJson(const RouteConfig& route) {
     json targets = json::array();
     for (const auto& t : route.targets)
-        targets.push_back({{"provider", t.provider}, {"model", t.model.empty() ? json(nullptr) : json(t.model)}});
+        targets.push_back(
+            {{"provider", t.provider}, {"model", t.model.empty() ? json(nullptr) : json(t.model)}});
     return {{"name", route.name}, {"targets", std::move(targets)}};
 }
 
 json stateJson(const EngineSnapshot& snapshot) {
     json providers = json::array();
-    for (const auto& p : snapshot.providers) providers.push_back(providerJson(p));
+    for (const auto& p : snapshot.providers)
+        providers.push_back(providerJson(p));
     json routes = json::array();
-    for (const auto& r : snapshot.routes) routes.push_back(routeJson(r));
-    return {{"providers", std::move(providers)}, {"routes", std::move(routes)}, {"at", isoTime(snapshot.takenAt)}};
+    for (const auto& r : snapshot.routes)
+        routes.push_back(routeJson(r));
+    return {{"providers", std::move(providers)},
+            {"routes", std::move(routes)},
+            {"at", isoTime(snapshot.takenAt)}};
 }
 
 nlohmann::ordered_json eventJson(const Event& e) {

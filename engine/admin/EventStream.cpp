@@ -13,7 +13,7 @@ namespace fusebox {
 namespace net = boost::asio;
 
 class EventStream::Subscriber : public std::enable_shared_from_this<Subscriber> {
-public:
+  public:
     Subscriber(EventStream& owner, uint64_t id, std::shared_ptr<ClientSession> session)
         : m_owner(owner), m_id(id), m_executor(session->executor()), m_session(std::move(session)),
           m_timer(m_executor) {}
@@ -58,7 +58,8 @@ public:
             m_pumpPosted = false;
         }
         if (!m_session) return;
-        // Hand the session at most a low-water mark's worth; the rest waits here, bounded, for the drain handler.
+        // Hand the session at most a low-water mark's worth; the rest waits here, bounded, for the drain
+        // handler.
         while (m_session && m_session->pendingBytes() < ClientSession::kLowWater) {
             std::deque<Entry> batch;
             {
@@ -74,7 +75,8 @@ public:
                 const nlohmann::ordered_json json =
                     entry.dropped > 0 ? nlohmann::ordered_json{{"type", "lagged"}, {"dropped", entry.dropped}}
                                       : eventJson(entry.event);
-                text += "data: " + json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
+                text +=
+                    "data: " + json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
             }
             m_session->sendChunk(std::move(text));
         }
@@ -96,7 +98,7 @@ public:
         m_owner.forget(m_id);
     }
 
-private:
+  private:
     struct Entry {
         Event event;
         uint64_t dropped = 0; // > 0: a lagged marker standing for this many dropped events
@@ -107,8 +109,10 @@ private:
         m_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
             auto self = weak.lock();
             if (ec || !self || !self->m_session) return;
-            // A comment line keeps proxies and clients from timing the stream out; skipped when already backed up.
-            if (self->m_session->pendingBytes() < ClientSession::kLowWater) self->m_session->sendChunk(": heartbeat\n\n");
+            // A comment line keeps proxies and clients from timing the stream out; skipped when already
+            // backed up.
+            if (self->m_session->pendingBytes() < ClientSession::kLowWater)
+                self->m_session->sendChunk(": heartbeat\n\n");
             self->armHeartbeat();
         });
     }
@@ -129,7 +133,9 @@ private:
 EventStream::EventStream(EventBus& bus, std::size_t queueLimit, std::chrono::milliseconds heartbeat)
     : m_bus(bus), m_queueLimit(queueLimit), m_heartbeat(heartbeat) {}
 
-EventStream::~EventStream() { closeAll(std::chrono::milliseconds(0)); }
+EventStream::~EventStream() {
+    closeAll(std::chrono::milliseconds(0));
+}
 
 bool EventStream::open(const std::shared_ptr<ClientSession>& session, http::response<http::empty_body> head) {
     if (m_closing) return false;
@@ -162,9 +168,11 @@ void EventStream::closeAll(std::chrono::milliseconds wait) {
     std::vector<std::shared_ptr<Subscriber>> all;
     {
         std::lock_guard lock(m_mutex);
-        for (auto& [id, s] : m_subscribers) all.push_back(s);
+        for (auto& [id, s] : m_subscribers)
+            all.push_back(s);
     }
-    for (auto& s : all) net::post(s->executor(), [s] { s->close(); });
+    for (auto& s : all)
+        net::post(s->executor(), [s] { s->close(); });
     all.clear();
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (subscribers() > 0 && std::chrono::steady_clock::now() < deadline)

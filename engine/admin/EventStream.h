@@ -1,10 +1,10 @@
 #pragma once
 // GET /admin/v1/events: every engine event as SSE (`data: {json}\n\n`) to any number of subscribers.
 //
-// NOTE: EventBus sinks run on engine threads, possibly under a breaker lock, so a subscriber's sink only copies
-// the event into that subscriber's bounded queue and posts a pump to the session's I/O thread. A subscriber that
-// does not read fills its queue; further events are dropped and counted, and it gets {"type":"lagged",
-// "dropped":N} in their place once it reads again. The engine never waits for a subscriber.
+// NOTE: EventBus sinks run on engine threads, possibly under a breaker lock, so a subscriber's sink only
+// copies the event into that subscriber's bounded queue and posts a pump to the session's I/O thread. A
+// subscriber that does not read fills its queue; further events are dropped and counted, and it gets
+// {"type":"lagged", "dropped":N} in their place once it reads again. The engine never waits for a subscriber.
 #include "core/EventBus.h"
 #include "proxy/ClientSession.h"
 
@@ -18,7 +18,7 @@
 namespace fusebox {
 
 class EventStream {
-public:
+  public:
     explicit EventStream(EventBus& bus, std::size_t queueLimit = 1024,
                          std::chrono::milliseconds heartbeat = std::chrono::seconds(15));
     ~EventStream();
@@ -31,7 +31,7 @@ public:
     void closeAll(std::chrono::milliseconds wait = std::chrono::seconds(1));
     std::size_t subscribers() const;
 
-private:
+  private:
     class Subscriber;
     void forget(uint64_t id);
 

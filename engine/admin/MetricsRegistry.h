@@ -14,16 +14,16 @@
 namespace fusebox {
 
 class MetricsRegistry {
-public:
+  public:
     // Upper bounds of the duration histogram, seconds (an LLM call spans milliseconds to minutes).
     static constexpr std::array<double, 15> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                                                        2.5,   5,    10,    30,   60,   120, 300};
+                                                        2.5,   5,    10,    30,   60,  120,  300};
 
     void record(const AttemptRecord& attempt);
     // The whole exposition, Prometheus text format 0.0.4.
     std::string render(const EngineSnapshot& snapshot) const;
 
-private:
+  private:
     struct Histogram {
         std::array<uint64_t, kBuckets.size()> counts{}; // not cumulative; summed when rendered
         uint64_t count = 0;
@@ -37,7 +37,8 @@ private:
     };
 
     mutable std::mutex m_mutex;
-    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> m_requests; // route, provider, outcome
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t>
+        m_requests; // route, provider, outcome
     std::map<std::string, ProviderTotals> m_providers;
 };
 

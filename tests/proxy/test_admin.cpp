@@ -1,5 +1,5 @@
-// The admin API (CONTRACT §4) over real sockets: state, operator commands, routes, the event stream (a breaker
-// opening, a subscriber that never reads), and who may call it.
+// The admin API (CONTRACT §4) over real sockets: state, operator commands, routes, the event stream (a
+// breaker opening, a subscriber that never reads), and who may call it.
 #include "ProxyRig.h"
 #include "SimRequests.h"
 #include "admin/AdminAuth.h"
@@ -18,8 +18,8 @@
 
 using namespace fusebox;
 using namespace fusebox::test;
-using nlohmann::json;
 using boost::beast::http::verb;
+using nlohmann::json;
 
 namespace {
 
@@ -60,7 +60,7 @@ class AdminTest : public QObject {
     Q_OBJECT
     std::unique_ptr<ProxyRig> rig;
 
-private slots:
+  private slots:
     void init() {
         rig = std::make_unique<ProxyRig>(kConfig);
         QVERIFY2(rig->ok(), rig->error().c_str());
@@ -68,7 +68,9 @@ private slots:
     void cleanup() { rig.reset(); }
 
     void stateHasTheContractShape() {
-        QCOMPARE(rig->client().post("/v1/chat/completions", chatRequest("hi", false, "default").dump()).status, 200);
+        QCOMPARE(
+            rig->client().post("/v1/chat/completions", chatRequest("hi", false, "default").dump()).status,
+            200);
         auto reply = rig->client().get("/admin/v1/state", {{"x-request-id", "admin-req-1"}});
         QCOMPARE(reply.status, 200);
         QCOMPARE(reply.header("x-request-id"), std::string("admin-req-1"));
@@ -78,9 +80,11 @@ private slots:
         for (const char* key : {"id", "kind", "state", "reason", "since", "retry_after_s", "open_count",
                                 "consecutive_failures", "in_flight", "window", "latency_ms", "spend_usd"})
             QVERIFY2(alpha.contains(key), key);
-        for (const char* key : {"seconds", "calls", "failures", "slow", "failure_rate", "slow_rate", "buckets"})
+        for (const char* key :
+             {"seconds", "calls", "failures", "slow", "failure_rate", "slow_rate", "buckets"})
             QVERIFY2(alpha["window"].contains(key), key);
-        for (const char* key : {"p50", "p95", "p99"}) QVERIFY2(alpha["latency_ms"].contains(key), key);
+        for (const char* key : {"p50", "p95", "p99"})
+            QVERIFY2(alpha["latency_ms"].contains(key), key);
         QCOMPARE(alpha["id"], json("alpha"));
         QCOMPARE(alpha["kind"], json("openai"));
         QCOMPARE(alpha["state"], json("closed"));
@@ -131,7 +135,8 @@ private slots:
         auto client = rig->client();
         auto reply = client.post("/admin/v1/providers/nosuch/force-open", "");
         QCOMPARE(reply.status, 404);
-        QVERIFY(json::parse(reply.body)["error"]["message"].get<std::string>().find("nosuch") != std::string::npos);
+        QVERIFY(json::parse(reply.body)["error"]["message"].get<std::string>().find("nosuch") !=
+                std::string::npos);
         QVERIFY(reply.hasHeader("x-request-id"));
         reply = client.post("/admin/v1/providers/alpha/force-open", "{not json");
         QCOMPARE(reply.status, 400);
@@ -147,8 +152,9 @@ private slots:
 
     void putRouteReordersAndValidates() {
         auto client = rig->client();
-        auto reply = client.request(verb::put, "/admin/v1/routes/default",
-                                    R"({"targets":[{"provider":"beta"},{"provider":"alpha","model":"gpt-a"}]})");
+        auto reply =
+            client.request(verb::put, "/admin/v1/routes/default",
+                           R"({"targets":[{"provider":"beta"},{"provider":"alpha","model":"gpt-a"}]})");
         QCOMPARE(reply.status, 200);
         const json route = json::parse(reply.body);
         QCOMPARE(route["name"], json("default"));
@@ -157,16 +163,23 @@ private slots:
         auto chat = client.post("/v1/chat/completions", chatRequest("hi", false, "default").dump());
         QCOMPARE(chat.header("x-fusebox-provider"), std::string("beta"));
         bool routeEvent = false;
-        for (const auto& e : rig->engine().events().history()) routeEvent |= e.type == EventType::Route && e.route == "default";
+        for (const auto& e : rig->engine().events().history())
+            routeEvent |= e.type == EventType::Route && e.route == "default";
         QVERIFY(routeEvent);
 
-        QCOMPARE(client.request(verb::put, "/admin/v1/routes/nosuch", R"({"targets":[{"provider":"beta"}]})").status, 404);
-        reply = client.request(verb::put, "/admin/v1/routes/default", R"({"targets":[{"provider":"ghost"}]})");
+        QCOMPARE(client.request(verb::put, "/admin/v1/routes/nosuch", R"({"targets":[{"provider":"beta"}]})")
+                     .status,
+                 404);
+        reply =
+            client.request(verb::put, "/admin/v1/routes/default", R"({"targets":[{"provider":"ghost"}]})");
         QCOMPARE(reply.status, 400);
-        QVERIFY(json::parse(reply.body)["error"]["message"].get<std::string>().find("ghost") != std::string::npos);
+        QVERIFY(json::parse(reply.body)["error"]["message"].get<std::string>().find("ghost") !=
+                std::string::npos);
         QCOMPARE(client.request(verb::put, "/admin/v1/routes/default", "{oops").status, 400);
         QCOMPARE(client.request(verb::put, "/admin/v1/routes/default", R"({"targets":"beta"})").status, 400);
-        QCOMPARE(client.request(verb::put, "/admin/v1/routes/default", R"({"targets":[{"model":"x"}]})").status, 400);
+        QCOMPARE(
+            client.request(verb::put, "/admin/v1/routes/default", R"({"targets":[{"model":"x"}]})").status,
+            400);
         QCOMPARE(client.request(verb::put, "/admin/v1/routes/default", "").status, 400);
         // Nothing of the refused changes was applied.
         QCOMPARE(rig->engine().snapshot().routes[0].targets[0].provider, std::string("beta"));
@@ -174,7 +187,8 @@ private slots:
 
     void eventStreamSeesABreakerOpenWithItsReason() {
         SimHttpClient stream(rig->port(), std::chrono::seconds(10));
-        QVERIFY(stream.writeRaw("GET /admin/v1/events HTTP/1.1\r\nHost: fusebox\r\nx-request-id: ev-1\r\n\r\n"));
+        QVERIFY(
+            stream.writeRaw("GET /admin/v1/events HTTP/1.1\r\nHost: fusebox\r\nx-request-id: ev-1\r\n\r\n"));
         const std::string head = stream.readRawUntil("\r\n\r\n");
         QVERIFY2(head.starts_with("HTTP/1.1 200"), head.c_str());
         QVERIFY(head.find("text/event-stream") != std::string::npos);
@@ -183,7 +197,9 @@ private slots:
 
         rig->sim(0).setFault(sim::Fault::httpError(503));
         for (int i = 0; i < 3; ++i)
-            QCOMPARE(rig->client().post("/v1/chat/completions", chatRequest("hi", false, "solo").dump()).status, 503);
+            QCOMPARE(
+                rig->client().post("/v1/chat/completions", chatRequest("hi", false, "solo").dump()).status,
+                503);
         auto event = readEventUntil(stream, [](const json& e) { return e["type"] == "breaker"; });
         QVERIFY(event);
         QCOMPARE((*event)["provider"], json("alpha"));
@@ -197,7 +213,8 @@ private slots:
         SimHttpClient second(rig->port(), std::chrono::seconds(10));
         QVERIFY(second.writeRaw("GET /admin/v1/events HTTP/1.1\r\nHost: fusebox\r\n\r\n"));
         QVERIFY(!second.readRawUntil(": connected\n\n").empty());
-        QCOMPARE(rig->client().post("/admin/v1/providers/beta/force-open", R"({"reason":"drill"})").status, 200);
+        QCOMPARE(rig->client().post("/admin/v1/providers/beta/force-open", R"({"reason":"drill"})").status,
+                 200);
         for (SimHttpClient* s : {&stream, &second}) {
             auto op = readEventUntil(*s, [](const json& e) { return e["type"] == "operator"; });
             QVERIFY(op);
@@ -237,15 +254,17 @@ private slots:
         const auto start = std::chrono::steady_clock::now();
         int ok = 0, sent = 0;
         while (sent < 2000 || commands < 100000) {
-            ok += client.post("/v1/chat/completions", chatRequest("hi", false, "default").dump()).status == 200;
+            ok +=
+                client.post("/v1/chat/completions", chatRequest("hi", false, "default").dump()).status == 200;
             ++sent;
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         stop = true;
         flapper.join();
         QCOMPARE(ok, sent);
-        qInfo("%d requests in %.2f s (%.2f ms each) with a stalled subscriber and %d operator commands", sent, seconds,
-              1000 * seconds / sent, commands.load());
+        qInfo("%d requests in %.2f s (%.2f ms each) with a stalled subscriber and %d operator commands", sent,
+              seconds, 1000 * seconds / sent, commands.load());
         // Generous for shared CI machines; an engine waiting on the subscriber would stall outright.
         QVERIFY2(seconds / sent < 0.025, "the proxy slowed down");
 
@@ -287,8 +306,10 @@ private slots:
     }
 
     void loopbackAddresses() {
-        for (const char* a : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"}) QVERIFY2(isLoopbackAddress(a), a);
-        for (const char* a : {"10.0.0.1", "192.168.1.5", "0.0.0.0", "::", "::ffff:10.0.0.1", "fe80::1", "garbage", ""})
+        for (const char* a : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"})
+            QVERIFY2(isLoopbackAddress(a), a);
+        for (const char* a :
+             {"10.0.0.1", "192.168.1.5", "0.0.0.0", "::", "::ffff:10.0.0.1", "fe80::1", "garbage", ""})
             QVERIFY2(!isLoopbackAddress(a), a);
     }
 

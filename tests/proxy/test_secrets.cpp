@@ -1,10 +1,10 @@
 // A provider key never leaves Fusebox except toward its provider (CONTRACT §4): traffic with a known key,
-// including an upstream error that echoes the key back, then every output is searched for it — the admin state,
-// the metrics, the event stream, the config file written back after a route change, and the log lines.
+// including an upstream error that echoes the key back, then every output is searched for it — the admin
+// state, the metrics, the event stream, the config file written back after a route change, and the log lines.
+#include "Engine.h"
 #include "SimHttpClient.h"
 #include "SimRequests.h"
 #include "TestSupport.h"
-#include "Engine.h"
 #include "config/ConfigLoader.h"
 #include "core/Log.h"
 #include "sim/SimProvider.h"
@@ -20,8 +20,8 @@
 
 using namespace fusebox;
 using namespace fusebox::test;
-using nlohmann::json;
 using boost::beast::http::verb;
+using nlohmann::json;
 
 namespace {
 
@@ -36,7 +36,7 @@ std::string readFile(const std::string& path) {
 
 // Sends everything written to stderr (fd 2) into a file until destroyed.
 class StderrCapture {
-public:
+  public:
     explicit StderrCapture(const std::string& path) {
         std::fflush(stderr);
         m_saved = ::dup(2);
@@ -50,7 +50,7 @@ public:
         ::close(m_saved);
     }
 
-private:
+  private:
     int m_saved = -1;
 };
 
@@ -59,7 +59,7 @@ private:
 class SecretsTest : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void noOutputEverShowsTheProviderKey() {
         sim::Options options;
         options.eventInterval = Millis{5};
@@ -81,7 +81,8 @@ private slots:
             {"listen", "127.0.0.1:0"},
             {"breaker", {{"consecutive_failures", 2}, {"failure_rate", 0}, {"open_s", 30}, {"jitter", 0}}},
             {"providers", {alpha, beta}},
-            {"routes", {{{"name", "default"}, {"targets", {{{"provider", "alpha"}}, {{"provider", "beta"}}}}}}}};
+            {"routes",
+             {{{"name", "default"}, {"targets", {{{"provider", "alpha"}}, {{"provider", "beta"}}}}}}}};
         const std::string config = configJson.dump(2);
         const std::string configPath = writeTempFile(dir, "fusebox.json", config);
         const std::string logPath = dir.filePath("stderr.log").toStdString();
@@ -111,16 +112,21 @@ private slots:
             SimHttpClient client(port);
             const Headers agentKey = {{"Authorization", "Bearer agent-placeholder"}};
             QCOMPARE(client.post("/v1/chat/completions", chatRequest("hi").dump(), agentKey).status, 200);
-            QCOMPARE(client.stream("/v1/chat/completions", chatRequest("hi", true).dump(), agentKey).status, 200);
+            QCOMPARE(client.stream("/v1/chat/completions", chatRequest("hi", true).dump(), agentKey).status,
+                     200);
             // The provider rejects the key and echoes it in its error, as OpenAI does.
-            alphaSim.setFault(sim::Fault::httpError(401).withMessage("Incorrect API key provided: " + kSecret));
+            alphaSim.setFault(
+                sim::Fault::httpError(401).withMessage("Incorrect API key provided: " + kSecret));
             for (int i = 0; i < 3; ++i)
                 QCOMPARE(client.post("/v1/chat/completions", chatRequest("hi").dump(), agentKey).status, 200);
             QCOMPARE(engine.breaker("alpha")->state(), BreakerState::Open);
             QCOMPARE(client.post("/admin/v1/providers/beta/force-open", R"({"reason":"check"})").status, 200);
             QCOMPARE(client.post("/admin/v1/providers/beta/reset", "").status, 200);
-            QCOMPARE(client.request(verb::put, "/admin/v1/routes/default",
-                                    R"({"targets":[{"provider":"beta"},{"provider":"alpha"}]})").status, 200);
+            QCOMPARE(client
+                         .request(verb::put, "/admin/v1/routes/default",
+                                  R"({"targets":[{"provider":"beta"},{"provider":"alpha"}]})")
+                         .status,
+                     200);
 
             state = client.get("/admin/v1/state").body;
             metrics = client.get("/metrics").body;
@@ -148,11 +154,14 @@ private slots:
         QVERIFY2(state.find("alpha") != std::string::npos, state.c_str());
         QVERIFY2(metrics.find("fusebox_requests_total") != std::string::npos, metrics.c_str());
 
-        const std::pair<const char*, const std::string*> outputs[] = {
-            {"/admin/v1/state", &state}, {"/metrics", &metrics}, {"event stream", &events},
-            {"config written back", &written}, {"log output", &logs}};
+        const std::pair<const char*, const std::string*> outputs[] = {{"/admin/v1/state", &state},
+                                                                      {"/metrics", &metrics},
+                                                                      {"event stream", &events},
+                                                                      {"config written back", &written},
+                                                                      {"log output", &logs}};
         for (const auto& [what, text] : outputs)
-            QVERIFY2(text->find(kSecret) == std::string::npos, (std::string(what) + " shows the key:\n" + *text).c_str());
+            QVERIFY2(text->find(kSecret) == std::string::npos,
+                     (std::string(what) + " shows the key:\n" + *text).c_str());
         // Not even a recognisable piece of it.
         for (const auto& [what, text] : outputs)
             QVERIFY2(text->find("AdminSecretNeverShown") == std::string::npos, what);
