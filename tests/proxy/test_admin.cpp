@@ -285,6 +285,17 @@ class AdminTest : public QObject {
                  ("no lagged event in " + std::to_string(seen.size()) + " bytes").c_str());
     }
 
+    void eventStreamSendsAHeartbeatEvery15Seconds() {
+        SimHttpClient stream(rig->port(), std::chrono::seconds(17));
+        QVERIFY(stream.writeRaw("GET /admin/v1/events HTTP/1.1\r\nHost: fusebox\r\n\r\n"));
+        QVERIFY(!stream.readRawUntil(": connected\n\n").empty());
+        const auto start = std::chrono::steady_clock::now();
+        QVERIFY(!stream.readRawUntil(": heartbeat\n\n").empty());
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        QVERIFY2(seconds > 14 && seconds < 16.5, std::to_string(seconds).c_str());
+    }
+
     // ---- who may call ----
 
     void accessRules() {
