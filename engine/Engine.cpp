@@ -1,5 +1,7 @@
 #include "Engine.h"
 
+#include "admin/AdminHandler.h"
+#include "admin/MetricsRegistry.h"
 #include "breaker/CircuitBreaker.h"
 #include "config/ConfigWriter.h"
 #include "core/Log.h"
@@ -35,6 +37,9 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{
         m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); }});
     m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);
+    m_metrics = std::make_unique<MetricsRegistry>();
+    m_admin = std::make_unique<AdminHandler>(*this, *m_metrics);
+    m_handler->setAdminHandler(m_admin.get());
 }
 
 Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
@@ -55,6 +60,7 @@ bool Engine::start(std::string& error) {
 
 void Engine::stop(std::chrono::milliseconds drain) {
     if (!m_server) return;
+    m_admin->closeStreams(); // event streams never end by themselves: end them so the drain can finish
     const int64_t left = m_server->stop(drain);
     if (left > 0) Log::warn("stopped with requests still in flight", {{"requests", std::to_string(left)}});
     m_server.reset();
@@ -70,6 +76,7 @@ void Engine::adoptDemo(std::unique_ptr<sim::DemoProviders> demo) { m_demo = std:
 // Every attempt, refusals included, from any I/O thread. Each observer is thread-safe and quick.
 void Engine::onAttempt(const AttemptRecord& attempt) {
     m_stats[attempt.providerIndex]->record(attempt);
+    m_metrics->record(attempt);
 }
 
 CircuitBreaker* Engine::breaker(std::string_view provider) {
