@@ -1,22 +1,10 @@
 #include "admin/AdminJson.h"
 
-#include <cstdio>
-#include <ctime>
 
 namespace fusebox {
 
 using nlohmann::json;
 
-std::string isoTime(WallTime at) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buffer;
-}
 
 namespace {
 json optionalNumber(const std::optional<double>& value) {

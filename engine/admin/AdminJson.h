@@ -2,15 +2,13 @@
 // The JSON shapes of the admin API (CONTRACT §4), shared by every endpoint that returns them.
 #include "Snapshot.h"
 #include "core/Event.h"
+#include "core/TimeFormat.h"
 
 #include <nlohmann/json.hpp>
 
 #include <string>
 
 namespace fusebox {
-
-// ISO-8601 UTC with milliseconds: "2026-11-22T06:41:21.123Z".
-std::string isoTime(WallTime at);
 
 // One provider as in GET /admin/v1/state; also the answer to force-open / force-close / reset.
 nlohmann::json providerJson(const ProviderSnapshot& provider);
