@@ -90,7 +90,7 @@ void ChartsPanel::buildWindowChart() {
     m_barAxis = new QBarCategoryAxis(chart);
     m_barAxis->setGridLineVisible(false);
     m_barAxis->setLabelsVisible(false); // one bar a second, oldest left, the newest second at the right edge
-    m_barAxis->setTitleText("last seconds of the window → now");
+    m_barAxis->setTitleVisible(false);
     m_countAxis = new QValueAxis(chart);
     m_countAxis->setLabelFormat("%d");
     m_countAxis->setTitleText("calls");
@@ -99,7 +99,8 @@ void ChartsPanel::buildWindowChart() {
     m_bars->attachAxis(m_barAxis);
     m_bars->attachAxis(m_countAxis);
 
-    // The threshold is a rate, so it has its own 0–100 % axis on the right, with each second's failure rate.
+    // The threshold is a rate, so it has its own 0–100 % axis on the right. (A per-second failure-rate line was
+    // tried and dropped: while the breaker refuses, seconds have no calls, and the line read as nonsense.)
     auto* rateAxis = new QValueAxis(chart);
     rateAxis->setRange(0, 100);
     rateAxis->setLabelFormat("%d %%");
@@ -114,14 +115,9 @@ void ChartsPanel::buildWindowChart() {
     pen.setStyle(Qt::DashLine);
     pen.setWidth(2);
     m_threshold->setPen(pen);
-    m_bucketRate = new QLineSeries(chart);
-    m_bucketRate->setName("failure rate");
-    m_bucketRate->setPen(QPen(QColor(0x21, 0x21, 0x21), 1.5));
-    for (auto* series : {m_threshold, m_bucketRate}) {
-        chart->addSeries(series);
-        series->attachAxis(m_thresholdX);
-        series->attachAxis(rateAxis);
-    }
+    chart->addSeries(m_threshold);
+    m_threshold->attachAxis(m_thresholdX);
+    m_threshold->attachAxis(rateAxis);
     m_windowView = viewOf(chart, this, "windowChart");
 }
 
@@ -191,7 +187,6 @@ void ChartsPanel::show(const fusebox::EngineSnapshot& snapshot) {
         m_barAxis->append(categories);
     }
     double peak = 1;
-    QList<QPointF> rates;
     for (int layer = 0; layer < m_sets.size(); ++layer) {
         QList<qreal> values;
         for (const auto& c : perSecond) values << layerValue(layer, c);
@@ -201,14 +196,12 @@ void ChartsPanel::show(const fusebox::EngineSnapshot& snapshot) {
     for (int i = 0; i < seconds; ++i) {
         const auto& c = perSecond[static_cast<std::size_t>(i)];
         peak = std::max(peak, static_cast<double>(c.calls + c.count(Outcome::ShortCircuited)));
-        if (c.calls > 0) rates << QPointF(i, 100.0 * c.failures / c.calls);
     }
     m_countAxis->setRange(0, std::ceil(peak * 1.15));
     m_thresholdX->setRange(-0.5, seconds - 0.5);
     const double threshold = b.policy.failureRate * 100.0;
     m_threshold->replace({QPointF(-0.5, threshold), QPointF(seconds - 0.5, threshold)});
     m_threshold->setName(QString("threshold %1 %").arg(threshold, 0, 'f', 0));
-    m_bucketRate->replace(rates);
 
     const auto& points = m_history.points(provider());
     QList<QPointF> failure, p95;

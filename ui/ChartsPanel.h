@@ -41,7 +41,6 @@ private:
     QBarCategoryAxis* m_barAxis = nullptr;
     QValueAxis* m_countAxis = nullptr;
     QLineSeries* m_threshold = nullptr;
-    QLineSeries* m_bucketRate = nullptr;
     QValueAxis* m_thresholdX = nullptr;
     QChartView* m_windowView = nullptr;
     QLineSeries* m_failureTrend = nullptr;

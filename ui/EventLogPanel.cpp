@@ -40,8 +40,8 @@ EventLogPanel::EventLogPanel(EventLogModel& model, QWidget* parent)
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->setColumnWidth(0, 70);
     m_view->setColumnWidth(1, 70);
-    m_view->setColumnWidth(2, 120);
-    m_view->setColumnWidth(3, 200);
+    m_view->setColumnWidth(2, 105);
+    m_view->setColumnWidth(3, 150);
     m_view->setWordWrap(false);
 
     auto* layout = new QVBoxLayout(this);

@@ -350,7 +350,7 @@ void MainWindow::restoreSettings() {
     if (settings.contains("window/geometry")) restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
     if (settings.contains("window/boardSplit")) m_boardSplit->restoreState(settings.value("window/boardSplit").toByteArray());
-    else m_boardSplit->setSizes({240, 620});
+    else m_boardSplit->setSizes({222, 638});
     if (settings.contains("window/lowerSplit")) m_lowerSplit->restoreState(settings.value("window/lowerSplit").toByteArray());
     else m_lowerSplit->setSizes({640, 740});
     m_tabs->setCurrentIndex(settings.value("window/tab", 0).toInt());
