@@ -22,6 +22,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QtTest>
 
@@ -34,6 +35,7 @@ class MainWindowTest : public QObject {
 private slots:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true); // QSettings of the window stay out of the user's files
+        QCoreApplication::setOrganizationName("FuseboxTest");
         qunsetenv("FUSEBOX_UI_TEST_UNSET_KEY");
     }
     void cleanup() { ConfirmDialog::clearNextAnswer(); }
@@ -211,6 +213,30 @@ private slots:
         c.chat(20); // many requests, no signal per request
         QTest::qWait(1000);
         QVERIFY2(spy.count() <= 12, qPrintable(QString::number(spy.count())));
+    }
+    void layoutIsKeptBetweenRuns() {
+        Console c;
+        QVERIFY(c.start());
+        c.window->resize(1111, 777);
+        c.window->close(); // saves
+        EngineBridge bridge(*c.engine);
+        MainWindow again(bridge);
+        // The offscreen platform may add a few pixels of frame on the way back; the layout is what matters.
+        QCOMPARE(again.width(), 1111);
+        QVERIFY2(std::abs(again.height() - 777) <= 8, qPrintable(QString::number(again.height())));
+        QSettings().clear();
+    }
+
+    void overallStateAndTrayColourFollowTheWorstBreaker() {
+        Console c;
+        QVERIFY(c.start());
+        auto* overall = c.find<QLabel>("overallState");
+        c.bridge->forceClose("p1", "");
+        QTRY_COMPARE(overall->text(), QString("forced_closed"));
+        QCOMPARE(overall->property("stateColor").toString(), QColor(0xef, 0x6c, 0x00).name());
+        c.bridge->forceOpen("p2", "");
+        QTRY_COMPARE(overall->text(), QString("1 open"));
+        QCOMPARE(overall->property("stateColor").toString(), QColor(0xd3, 0x2f, 0x2f).name());
     }
 };
 
