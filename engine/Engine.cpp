@@ -66,6 +66,8 @@ void Engine::stop(std::chrono::milliseconds drain) {
     m_server.reset();
 }
 
+int64_t Engine::requestsInFlight() const { return m_server ? m_server->requestsInFlight() : 0; }
+
 std::string Engine::listenUrl() const {
     if (!m_server) return {};
     return "http://" + m_server->host() + ":" + std::to_string(m_server->port());

@@ -51,6 +51,8 @@ public:
     void stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
     // "http://127.0.0.1:4747" once started.
     std::string listenUrl() const;
+    // Client requests being answered right now (0 when not started).
+    int64_t requestsInFlight() const;
 
     const Config& config() const { return m_config; }
     EventBus& events() { return m_events; }

@@ -174,7 +174,12 @@ void ClientSession::markGone() {
     if (m_gone) return;
     m_gone = true;
     m_keepAlive = false;
+    // NOTE: the handler's callbacks hold it, and it holds this session: drop them all, or the two keep each other
+    // alive and the request never leaves the in-flight count. With a write under way, its completion ends the
+    // request instead.
+    m_onDrain = nullptr;
     if (auto onGone = std::move(m_onGone)) onGone();
+    if (m_inRequest && !m_writing) finishRequest();
 }
 
 void ClientSession::respond(Response response) {
@@ -243,13 +248,14 @@ void ClientSession::flushSoon() {
 }
 
 void ClientSession::writeNext() {
-    if (m_writing || m_writes.empty() || m_closed) return;
+    if (m_writing || m_closed) return;
     if (m_gone) {
         m_writes.clear();
         m_pendingBytes = 0;
-        if (m_streamEnded) finishRequest();
+        finishRequest();
         return;
     }
+    if (m_writes.empty()) return;
     m_writing = true;
     // Everything queued, framed into one buffer (the chunk framing Beast's make_chunk / make_chunk_last write).
     m_writeBuffer.clear();

@@ -165,6 +165,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(slowRig.sim(0).stats().streamsAborted, uint64_t{1}, 3000);
         QTRY_COMPARE(slowRig.engine().snapshot().findProvider("alpha")->breaker.window.count(Outcome::Cancelled), 1u);
         QCOMPARE(slowRig.engine().snapshot().findProvider("alpha")->breaker.inFlight, int64_t{0});
+        // The session let go of the request too: nothing is left for a shutdown to wait for.
+        QTRY_COMPARE(slowRig.engine().requestsInFlight(), int64_t{0});
     }
 
     void aClientThatLeavesDuringAHangCancelsToo() {
