@@ -151,7 +151,7 @@ private:
     int m_opensSinceClosed = 0; // every open since last closed, 429s included
     int m_probeSuccesses = 0;
     uint64_t m_staleCompletions = 0;
-    std::string m_reason = "started";
+    std::string m_reason = "closed since start";
     WallTime m_since;
     std::array<uint64_t, 5> m_transitionsTo{};
 };
