@@ -1,10 +1,14 @@
 // Spend accounting: the price table (lookup, cost, validation of a prices file), the ledger (wasted spend,
 // unpriced models, the daily budget with the manual clock, reports and the attempts CSV).
+#include "config/ConfigLoader.h"
 #include "core/Clock.h"
 #include "spend/PriceTable.h"
 #include "spend/SpendLedger.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <fstream>
 
 using namespace fusebox;
 using namespace std::chrono_literals;
@@ -99,6 +103,22 @@ private slots:
         QVERIFY2(e->find("bad.json:2") != std::string::npos, e->c_str());
         e = t.merge("{\"models\": {\"a\": {\"input_per_mtok\": 1, \"output_per_mtok\": 1, \"oops\": 1}}}", "k.json");
         QVERIFY(e && e->find("oops") != std::string::npos);
+    }
+
+    void brokenPricesFileIsAConfigError() {
+        QTemporaryDir dir;
+        const std::string file = dir.filePath("prices.json").toStdString();
+        std::ofstream(file) << "{\"models\": {\n  \"gpt-4o\": {\"input_per_mtok\": \"cheap\", \"output_per_mtok\": 1}}}";
+        LoadOptions options;
+        options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+        auto r = parseConfig("{\"data_dir\": \"/tmp/x\", \"prices_file\": \"" + file + "\"}", "fusebox.json", options);
+        QVERIFY(!r.ok());
+        const std::string text = formatErrors(r.errors);
+        QVERIFY2(text.find("prices_file") != std::string::npos, text.c_str());
+        QVERIFY2(text.find(file + ":2") != std::string::npos, text.c_str());
+        QVERIFY2(text.find("models.\"gpt-4o\".input_per_mtok") != std::string::npos, text.c_str());
+        std::ofstream(file) << "{\"models\": {\"gpt-4o\": {\"input_per_mtok\": 1, \"output_per_mtok\": 2}}}";
+        QVERIFY(parseConfig("{\"data_dir\": \"/tmp/x\", \"prices_file\": \"" + file + "\"}", "fusebox.json", options).ok());
     }
 
     void wastedAndUnpriced() {
