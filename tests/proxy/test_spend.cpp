@@ -180,6 +180,7 @@ private slots:
         const std::string prices = dir.filePath("prices.json").toStdString();
         rig = std::make_unique<ProxyRig>(config(prices, dataDir), 2, spendSims());
         QVERIFY2(rig->ok(), rig->error().c_str());
+        QVERIFY(near(spent("openai"), kOpenAiCost)); // today's spend (and so a budget) survives the restart
         const SpendReport report = rig->engine().spendReport(SpendBucket::Hour, WallTime{});
         QCOMPARE(report.buckets.size(), std::size_t{1});
         QCOMPARE(report.buckets[0].provider, std::string("openai"));
