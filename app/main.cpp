@@ -8,9 +8,11 @@
 #include "config/ConfigLoader.h"
 #include "config/DefaultConfig.h"
 #include "core/Log.h"
+#include "sim/DemoLoad.h"
 #include "sim/DemoProviders.h"
 
 #include <QApplication>
+#include <QTimer>
 
 #include <cstdio>
 #include <filesystem>
@@ -104,7 +106,39 @@ int main(int argc, char** argv) {
     EngineBridge bridge(engine);
     MainWindow window(bridge);
     window.show();
+
+    // --demo: a few agents' worth of traffic through our own port, so every panel moves.
+    std::unique_ptr<fusebox::sim::DemoLoad> load;
+    if (cl.demo) {
+        fusebox::sim::DemoLoad::Options loadOptions;
+        const std::string url = engine.listenUrl(); // http://HOST:PORT
+        const auto colon = url.rfind(':');
+        loadOptions.host = url.substr(7, colon - 7);
+        loadOptions.port = static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
+        load = std::make_unique<fusebox::sim::DemoLoad>(loadOptions);
+        load->start();
+    }
+    // FUSEBOX_DEMO_DRILL=PROVIDER:KIND starts a drill a few seconds in (scripts/screenshot uses it).
+    const QString drill = qEnvironmentVariable("FUSEBOX_DEMO_DRILL");
+    if (cl.demo && drill.contains(':')) {
+        QTimer::singleShot(std::chrono::seconds(qEnvironmentVariableIntValue("FUSEBOX_DEMO_DRILL_AFTER_S") > 0
+                                                    ? qEnvironmentVariableIntValue("FUSEBOX_DEMO_DRILL_AFTER_S") : 8),
+                           &window, [&window, drill] { window.runDrill(drill.section(':', 0, 0), drill.section(':', 1)); });
+    }
+    // FUSEBOX_SCREENSHOT=PATH saves a picture of the window after FUSEBOX_SCREENSHOT_AFTER_S seconds (default 30)
+    // and quits: how docs/screenshot.png is made (scripts/screenshot).
+    const QString screenshot = qEnvironmentVariable("FUSEBOX_SCREENSHOT");
+    if (!screenshot.isEmpty()) {
+        const int after = qEnvironmentVariableIntValue("FUSEBOX_SCREENSHOT_AFTER_S");
+        QTimer::singleShot(std::chrono::seconds(after > 0 ? after : 30), &window, [&window, screenshot] {
+            const bool saved = window.grab().save(screenshot);
+            printLine(saved ? stdout : stderr, (saved ? "fusebox: saved a screenshot to " : "fusebox: cannot write ") +
+                                                   screenshot.toStdString());
+            QApplication::exit(saved ? 0 : 1);
+        });
+    }
     const int status = QApplication::exec();
+    if (load) load->stop();
     engine.stop(std::chrono::seconds(10));
     return status;
 }

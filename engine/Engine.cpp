@@ -1,5 +1,7 @@
 #include "Engine.h"
 
+#include "admin/AdminHandler.h"
+#include "admin/MetricsRegistry.h"
 #include "breaker/CircuitBreaker.h"
 #include "config/ConfigWriter.h"
 #include "core/Log.h"
@@ -47,6 +49,9 @@ Engine::Engine(Config config, Clock& clock, Random& random)
         m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); },
         [this](std::size_t provider) { return m_spend->checkBudget(provider); }});
     m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);
+    m_metrics = std::make_unique<MetricsRegistry>();
+    m_admin = std::make_unique<AdminHandler>(*this, *m_metrics);
+    m_handler->setAdminHandler(m_admin.get());
 }
 
 Engine::~Engine() {
@@ -93,6 +98,7 @@ bool Engine::start(std::string& error) {
 
 void Engine::stop(std::chrono::milliseconds drain) {
     if (!m_server) return;
+    m_admin->closeStreams(); // event streams never end by themselves: end them so the drain can finish
     const int64_t left = m_server->stop(drain);
     if (left > 0) Log::warn("stopped with requests still in flight", {{"requests", std::to_string(left)}});
     m_server.reset();
@@ -111,6 +117,7 @@ void Engine::onAttempt(const AttemptRecord& recorded) {
     if (attempt.outcome != Outcome::ShortCircuited && attempt.usage.reported)
         attempt.costUsd = m_prices.cost(attempt.model, attempt.endpoint, attempt.usage);
     m_stats[attempt.providerIndex]->record(attempt);
+    m_metrics->record(attempt);
     m_spend->record(attempt);
     if (m_journal) m_journal->append(attempt);
 }

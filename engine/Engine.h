@@ -16,8 +16,10 @@
 
 namespace fusebox {
 
+class AdminHandler;
 class CircuitBreaker;
 class Journal;
+class MetricsRegistry;
 class ProviderStats;
 class ProxyHandler;
 class ProxyServer;
@@ -108,6 +110,8 @@ private:
     std::unique_ptr<sim::DemoProviders> m_demo;
     std::unique_ptr<RouteTable> m_routes;
     std::unique_ptr<ProxyContext> m_proxyContext;
+    std::unique_ptr<MetricsRegistry> m_metrics;
+    std::unique_ptr<AdminHandler> m_admin; // /admin/v1/* and /metrics
     std::unique_ptr<ProxyHandler> m_handler;
     std::unique_ptr<ProxyServer> m_server; // last: it stops before what it uses goes away
 };

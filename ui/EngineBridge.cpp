@@ -21,24 +21,38 @@ EngineBridge::EngineBridge(fusebox::Engine& engine, QObject* parent) : QObject(p
 
 EngineBridge::~EngineBridge() { m_engine.events().unsubscribe(m_subscription); }
 
+std::vector<fusebox::Event> EngineBridge::eventHistory() const { return m_engine.events().history(); }
+
+bool EngineBridge::demoMode() const { return m_engine.demo() != nullptr; }
+
 void EngineBridge::refresh() {
     m_snapshot = m_engine.snapshot();
     emit snapshotUpdated();
 }
 
-void EngineBridge::reportIfFailed(const fusebox::CommandResult& result) {
+bool EngineBridge::report(const fusebox::CommandResult& result) {
     if (!result.ok) emit commandFailed(QString::fromStdString(result.error));
+    else if (!result.warning.empty()) emit commandWarning(QString::fromStdString(result.warning));
     refresh();
+    return result.ok;
 }
 
-void EngineBridge::forceOpen(const QString& provider, const QString& reason) {
-    reportIfFailed(m_engine.forceOpen(provider.toStdString(), reason.toStdString()));
+bool EngineBridge::forceOpen(const QString& provider, const QString& reason) {
+    return report(m_engine.forceOpen(provider.toStdString(), reason.toStdString()));
 }
 
-void EngineBridge::forceClose(const QString& provider, const QString& reason) {
-    reportIfFailed(m_engine.forceClose(provider.toStdString(), reason.toStdString()));
+bool EngineBridge::forceClose(const QString& provider, const QString& reason) {
+    return report(m_engine.forceClose(provider.toStdString(), reason.toStdString()));
 }
 
-void EngineBridge::reset(const QString& provider, const QString& reason) {
-    reportIfFailed(m_engine.reset(provider.toStdString(), reason.toStdString()));
+bool EngineBridge::reset(const QString& provider, const QString& reason) {
+    return report(m_engine.reset(provider.toStdString(), reason.toStdString()));
+}
+
+bool EngineBridge::setRoute(const QString& route, const std::vector<fusebox::RouteTarget>& targets) {
+    return report(m_engine.setRoute(route.toStdString(), targets, "reordered from the console"));
+}
+
+bool EngineBridge::drill(const QString& provider, const QString& kind) {
+    return report(m_engine.drill(provider.toStdString(), kind.toStdString()));
 }

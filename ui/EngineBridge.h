@@ -4,6 +4,8 @@
 #include <QObject>
 #include <QTimer>
 
+#include <algorithm>
+
 #include "Engine.h"
 
 #include <vector>
@@ -15,21 +17,31 @@ public:
     ~EngineBridge() override;
 
     const fusebox::EngineSnapshot& snapshot() const { return m_snapshot; }
-    void setPollInterval(int ms) { m_timer.setInterval(ms); }
+    // Never faster than 10 Hz, whatever is asked.
+    void setPollInterval(int ms) { m_timer.setInterval(std::max(ms, 100)); }
+    int pollInterval() const { return m_timer.interval(); }
+    // The events published before the console subscribed, oldest first (to seed the event log).
+    std::vector<fusebox::Event> eventHistory() const;
+    // True when --demo providers exist, so drills can reach them.
+    bool demoMode() const;
 
 public slots:
     void refresh();
-    void forceOpen(const QString& provider, const QString& reason);
-    void forceClose(const QString& provider, const QString& reason);
-    void reset(const QString& provider, const QString& reason);
+    bool forceOpen(const QString& provider, const QString& reason);
+    bool forceClose(const QString& provider, const QString& reason);
+    bool reset(const QString& provider, const QString& reason);
+    // Applies a route's new fallback order at once; emits commandWarning when it could not be persisted.
+    bool setRoute(const QString& route, const std::vector<fusebox::RouteTarget>& targets);
+    bool drill(const QString& provider, const QString& kind);
 
 signals:
     void snapshotUpdated();
     void eventReceived(const fusebox::Event& event);
     void commandFailed(const QString& message);
+    void commandWarning(const QString& message);
 
 private:
-    void reportIfFailed(const fusebox::CommandResult& result);
+    bool report(const fusebox::CommandResult& result);
 
     fusebox::Engine& m_engine;
     fusebox::EngineSnapshot m_snapshot;

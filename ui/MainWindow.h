@@ -1,22 +1,84 @@
 #pragma once
-// The console's main window. For now a plain board of providers and their breaker states; the operations
-// console (cards, charts, routes, incident controls) grows here.
+// The operations console: the proxy address and headline figures, a card per provider with its incident controls,
+// the routes' fallback chains, the event log, the charts and (in --demo) the drills. Everything it shows comes from
+// EngineBridge; every command goes back through it.
+#include "ProviderCard.h"
+
 #include <QMainWindow>
+#include <QSystemTrayIcon>
 
 class EngineBridge;
-class QTableWidget;
+class EventLogModel;
+class EventLogPanel;
+class RoutesPanel;
+class ChartsPanel;
+class SpendPanel;
+class ProviderHistory;
 class QLabel;
+class QGridLayout;
+class QSplitter;
+class QTabWidget;
+
+namespace fusebox {
+struct Event;
+}
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(EngineBridge& bridge, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    ProviderCard* card(const QString& provider) const;
+    EventLogModel& eventLog() { return *m_eventLog; }
+    EventLogPanel& eventLogPanel() { return *m_eventPanel; }
+    RoutesPanel& routesPanel() { return *m_routes; }
+    ChartsPanel& chartsPanel() { return *m_charts; }
+    SpendPanel& spendPanel() { return *m_spend; }
+    ProviderHistory& history() { return *m_history; }
+    // The worst breaker state over all providers, as the tray shows it.
+    QString overallState() const;
+    static QStringList drillKinds();
+
+public slots:
+    void runIncidentAction(const QString& provider, ProviderCard::Action action);
+    void runDrill(const QString& provider, const QString& kind);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
 
 private slots:
     void showSnapshot();
+    void onEvent(const fusebox::Event& event);
 
 private:
+    QWidget* buildHeader();
+    QWidget* buildBoard();
+    void buildMenus();
+    void buildTray();
+    void syncCards();
+    void selectProvider(const QString& provider);
+    void saveSettings() const;
+    void restoreSettings();
+
     EngineBridge& m_bridge;
-    QTableWidget* m_providers;
-    QLabel* m_status;
+    EventLogModel* m_eventLog;
+    ProviderHistory* m_history;
+    EventLogPanel* m_eventPanel = nullptr;
+    RoutesPanel* m_routes = nullptr;
+    ChartsPanel* m_charts = nullptr;
+    SpendPanel* m_spend = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    QSplitter* m_boardSplit = nullptr;
+    QSplitter* m_lowerSplit = nullptr;
+    QGridLayout* m_cardGrid = nullptr;
+    QList<ProviderCard*> m_cards;
+    QLabel* m_address = nullptr;
+    QLabel* m_overall = nullptr;
+    QLabel* m_rps = nullptr;
+    QLabel* m_errors = nullptr;
+    QLabel* m_spendToday = nullptr;
+    QLabel* m_message = nullptr;
+    QSystemTrayIcon* m_tray = nullptr;
+    QString m_trayState;
 };

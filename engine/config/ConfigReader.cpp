@@ -85,17 +85,19 @@ void ConfigReader::rejectUnknownKeys(const Json& object, const std::string& path
                                      std::initializer_list<std::string_view> known) {
     for (const auto& [key, value] : object.items()) {
         if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-        std::string message = "unknown key \"" + key + "\"";
+        // Built with append: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&& here.
+        std::string message = "unknown key \"";
+        message.append(key).append("\"");
         std::string_view best;
         std::size_t bestDistance = 3; // suggest only near misses: a typo, not a different word
         for (std::string_view candidate : known) {
             const std::size_t d = editDistance(key, candidate);
             if (d < bestDistance) best = candidate, bestDistance = d;
         }
-        if (!best.empty()) message += " (did you mean \"" + std::string(best) + "\"?)";
+        if (!best.empty()) message.append(" (did you mean \"").append(best).append("\"?)");
         else {
             message += "; known keys:";
-            for (std::string_view candidate : known) message += " " + std::string(candidate);
+            for (std::string_view candidate : known) message.append(" ").append(candidate);
         }
         error(join(path, key), std::move(message));
     }
@@ -140,8 +142,9 @@ std::optional<int64_t> ConfigReader::integer(const Json& object, std::string_vie
     if (value == nullptr) return std::nullopt;
     const std::string keyPath = join(path, key);
     if (!value->is_number_integer()) {
-        error(keyPath, std::string("must be a whole number (got ") + jsonTypeName(*value) +
-                           (value->is_number() ? " " + value->dump() : std::string()) + ")");
+        std::string message = std::string("must be a whole number (got ") + jsonTypeName(*value);
+        if (value->is_number()) message.append(" ").append(value->dump());
+        error(keyPath, message + ")");
         return std::nullopt;
     }
     const int64_t v = value->is_number_unsigned() && value->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)

@@ -1,5 +1,7 @@
 #include "providers/OpenAiDialect.h"
 
+#include <vector>
+
 namespace fusebox {
 
 using nlohmann::json;
@@ -34,6 +36,105 @@ bool isRateLimitError(const json& error) {
     const std::string code = error.contains("code") && error["code"].is_string() ? error["code"].get<std::string>() : "";
     return type == "rate_limit_exceeded" || code == "rate_limit_exceeded" || type == "requests" || type == "tokens";
 }
+
+// The fast path of inspect(): one SAX pass over a chunk, building no document. It validates the JSON as the full
+// parse would and finds what inspect() needs from an ordinary chunk: whether it is an object, whether it has a
+// choices array (empty or not), and whether a choice's delta carries content. It stops at what only the full
+// parse handles (a top-level "error" key, a "usage" object), and inspect() then parses the chunk in full.
+class ChunkScan {
+public:
+    bool object = false;       // the top-level value is an object
+    bool choicesArray = false; // it has a "choices" array
+    bool choicesEmpty = true;  // ... with no element
+    bool content = false;      // a choice's delta has a non-empty content-bearing field
+    bool needsFullParse = false;
+
+    bool null() { return scalar(false); }
+    bool boolean(bool) { return scalar(true); }
+    bool number_integer(json::number_integer_t) { return scalar(true); }
+    bool number_unsigned(json::number_unsigned_t) { return scalar(true); }
+    bool number_float(json::number_float_t, const json::string_t&) { return scalar(true); }
+    bool string(json::string_t& value) { return scalar(!value.empty()); }
+    bool binary(json::binary_t&) { return scalar(true); }
+    bool start_object(std::size_t) { return open(true); }
+    bool start_array(std::size_t) { return open(false); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+    bool key(json::string_t& name) {
+        m_next = Next::Other;
+        switch (m_stack.empty() ? Ctx::Other : m_stack.back()) {
+        case Ctx::Top:
+            if (name == "error") return stop();
+            if (name == "choices") m_next = Next::Choices;
+            else if (name == "usage") m_next = Next::Usage;
+            break;
+        case Ctx::Choice:
+            if (name == "delta") m_next = Next::Delta;
+            break;
+        case Ctx::Delta:
+            if (name == "content" || name == "tool_calls" || name == "function_call" || name == "refusal" ||
+                name == "reasoning_content" || name == "audio")
+                m_next = Next::ContentField;
+            break;
+        default: break;
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+private:
+    enum class Ctx { Top, Choices, Choice, Delta, ContentValue, Other };
+    enum class Next { Other, Choices, Usage, Delta, ContentField };
+
+    bool stop() {
+        needsFullParse = true;
+        return false;
+    }
+    // Something is in the container on top of the stack: an element of choices, or a non-empty content field.
+    void noteElement() {
+        if (m_stack.empty()) return;
+        if (m_stack.back() == Ctx::Choices) choicesEmpty = false;
+        if (m_stack.back() == Ctx::ContentValue) content = true;
+    }
+    bool scalar(bool nonEmpty) {
+        noteElement();
+        if (m_next == Next::ContentField && nonEmpty) content = true;
+        m_next = Next::Other;
+        return true;
+    }
+    bool open(bool isObject) {
+        Ctx ctx = Ctx::Other;
+        if (m_depth == 0) {
+            object = isObject;
+            if (isObject) ctx = Ctx::Top;
+        } else if (!m_stack.empty() && m_stack.back() == Ctx::Choices) {
+            if (isObject) ctx = Ctx::Choice;
+        } else if (m_next == Next::Choices) {
+            choicesArray = !isObject;
+            if (!isObject) ctx = Ctx::Choices;
+        } else if (m_next == Next::Usage) {
+            if (isObject) return stop();
+        } else if (m_next == Next::Delta) {
+            if (isObject) ctx = Ctx::Delta;
+        } else if (m_next == Next::ContentField) {
+            ctx = Ctx::ContentValue;
+        }
+        noteElement();
+        m_next = Next::Other;
+        ++m_depth;
+        m_stack.push_back(ctx);
+        return true;
+    }
+    bool close() {
+        --m_depth;
+        m_stack.pop_back();
+        return true;
+    }
+
+    std::vector<Ctx> m_stack;
+    int m_depth = 0;
+    Next m_next = Next::Other;
+};
 
 } // namespace
 
@@ -70,6 +171,15 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) cons
     if (event.data == "[DONE]") {
         info.terminal = true;
         return info;
+    }
+    {
+        ChunkScan scan;
+        if (json::sax_parse(event.data, &scan) && scan.object) {
+            if (!scan.choicesArray || scan.choicesEmpty) return info; // no usage object here: not usageOnly
+            info.content = scan.content;
+            return info;
+        }
+        // Not valid JSON, not an object, or something only the full parse below handles.
     }
     const json chunk = json::parse(event.data, nullptr, false);
     if (chunk.is_discarded() || !chunk.is_object()) {

@@ -1,6 +1,9 @@
 #include "proxy/ClientSession.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+
+#include <cstdio>
 
 namespace fusebox {
 
@@ -12,12 +15,13 @@ namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(120); // keep-alive connections with nothing to say
 constexpr auto kReadTimeout = std::chrono::seconds(60);  // a request trickling in
 constexpr auto kWriteTimeout = std::chrono::seconds(60); // a client that stopped reading its answer
+constexpr auto kFirstArm = std::chrono::seconds(60);     // the longest first wait of the deadline timer
 constexpr std::size_t kMaxHeaderCount = 100;
 constexpr int64_t kHeaderLimitMargin = 64 * 1024;
 } // namespace
 
 ClientSession::ClientSession(tcp::socket socket, SessionServices& services)
-    : m_stream(std::move(socket)), m_services(services) {
+    : m_stream(std::move(socket)), m_services(services), m_deadlineTimer(m_stream.get_executor()) {
     beast::error_code ec;
     m_stream.socket().set_option(tcp::no_delay(true), ec);
     const auto peer = m_stream.socket().remote_endpoint(ec);
@@ -30,13 +34,43 @@ ClientSession::~ClientSession() {
 
 void ClientSession::start() { readHeader(); }
 
+void ClientSession::setDeadline(Clock::duration timeout) {
+    const auto now = Clock::now();
+    m_deadline = now + timeout;
+    // A first wait of at most kFirstArm: the keep-alive wait (120 s) is followed at once by a shorter one for
+    // the body, which would otherwise re-arm on every connection's first request.
+    if (m_deadlineTimerAt > m_deadline) armDeadlineTimer(std::min(m_deadline, now + kFirstArm));
+}
+
+void ClientSession::armDeadlineTimer(Clock::time_point at) {
+    if (m_closed) return;
+    m_deadlineTimerAt = at;
+    const unsigned generation = ++m_deadlineGeneration;
+    m_deadlineTimer.expires_at(at);
+    m_deadlineTimer.async_wait([weak = weak_from_this(), generation](beast::error_code ec) {
+        auto self = weak.lock();
+        if (!self || generation != self->m_deadlineGeneration) return; // re-armed meanwhile
+        self->m_deadlineTimerAt = Clock::time_point::max();
+        if (!ec) self->onDeadlineTimer();
+    });
+}
+
+void ClientSession::onDeadlineTimer() {
+    if (m_closed || m_deadline == Clock::time_point::max()) return;
+    if (Clock::now() < m_deadline) return armDeadlineTimer(m_deadline);
+    // As tcp_stream's own timeout does: close the socket, so the read or write waiting fails and its handler
+    // ends the connection.
+    m_deadline = Clock::time_point::max();
+    m_stream.close();
+}
+
 void ClientSession::readHeader() {
     m_parser.emplace();
     // Beast gets a margin above our limit, so an oversized header is still parsed and its path known: the 431
     // must speak the API of that path. Our own limit is checked in onHeader.
     m_parser->header_limit(static_cast<std::uint32_t>(m_services.maxHeaderBytes + kHeaderLimitMargin));
     m_parser->body_limit(static_cast<std::uint64_t>(m_services.maxBodyBytes));
-    m_stream.expires_after(kIdleTimeout);
+    setDeadline(kIdleTimeout);
     http::async_read_header(m_stream, m_buffer, *m_parser,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
 }
@@ -65,14 +99,14 @@ void ClientSession::onHeader(beast::error_code ec) {
 }
 
 void ClientSession::readBody() {
-    m_stream.expires_after(kReadTimeout);
+    setDeadline(kReadTimeout);
     http::async_read(m_stream, m_buffer, *m_parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
 }
 
 void ClientSession::onBody(beast::error_code ec) {
     if (ec) return failRequest(ec);
-    m_stream.expires_never();
+    clearDeadline();
     dispatch();
 }
 
@@ -113,7 +147,7 @@ void ClientSession::failRequest(beast::error_code ec) {
     response.keep_alive(false);
     response.prepare_payload();
     m_response = std::make_shared<Response>(std::move(response));
-    m_stream.expires_after(kWriteTimeout);
+    setDeadline(kWriteTimeout);
     http::async_write(m_stream, *m_response,
                       [self = shared_from_this()](beast::error_code, std::size_t) { self->close(); });
 }
@@ -149,9 +183,9 @@ void ClientSession::respond(Response response) {
     response.keep_alive(m_keepAlive);
     response.prepare_payload();
     m_response = std::make_shared<Response>(std::move(response));
-    m_stream.expires_after(kWriteTimeout);
+    setDeadline(kWriteTimeout);
     http::async_write(m_stream, *m_response, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->m_stream.expires_never();
+        self->clearDeadline();
         self->m_response.reset();
         if (ec) {
             self->markGone();
@@ -165,17 +199,28 @@ void ClientSession::beginStream(http::response<http::empty_body> head) {
     if (!m_inRequest) return;
     head.keep_alive(m_keepAlive);
     head.chunked(true);
-    m_streamHead = std::make_shared<http::response<http::empty_body>>(std::move(head));
-    m_headSerializer = std::make_shared<http::response_serializer<http::empty_body>>(*m_streamHead);
-    m_writes.push_back({WriteKind::Head, {}});
-    writeNext();
+    // The head is serialized now, so it can go out in one write with the first chunks.
+    std::string bytes;
+    http::response_serializer<http::empty_body> serializer(head);
+    serializer.split(true);
+    beast::error_code ec;
+    while (!ec && !serializer.is_header_done()) {
+        serializer.next(ec, [&](beast::error_code& error, const auto& buffers) {
+            error = {};
+            for (const auto buffer : beast::buffers_range_ref(buffers))
+                bytes.append(static_cast<const char*>(buffer.data()), buffer.size());
+            serializer.consume(beast::buffer_bytes(buffers));
+        });
+    }
+    m_writes.push_back({WriteKind::Head, std::move(bytes)});
+    flushSoon();
 }
 
 void ClientSession::sendChunk(std::string data) {
     if (!m_inRequest || m_streamEnded || data.empty()) return;
     m_pendingBytes += data.size();
     m_writes.push_back({WriteKind::Chunk, std::move(data)});
-    writeNext();
+    flushSoon();
 }
 
 void ClientSession::endStream(std::string lastData) {
@@ -183,7 +228,18 @@ void ClientSession::endStream(std::string lastData) {
     if (!lastData.empty()) sendChunk(std::move(lastData));
     m_streamEnded = true;
     m_writes.push_back({WriteKind::Last, {}});
-    writeNext();
+    flushSoon();
+}
+
+// Writes are started from the event loop rather than at once, so what the handler queues in one go (the head and
+// the held events at commit, the several events of one upstream read) leaves in one system call.
+void ClientSession::flushSoon() {
+    if (m_writing || m_flushPosted || m_closed) return;
+    m_flushPosted = true;
+    net::post(m_stream.get_executor(), [self = shared_from_this()] {
+        self->m_flushPosted = false;
+        self->writeNext();
+    });
 }
 
 void ClientSession::writeNext() {
@@ -195,37 +251,45 @@ void ClientSession::writeNext() {
         return;
     }
     m_writing = true;
-    PendingWrite next = std::move(m_writes.front());
-    m_writes.pop_front();
-    auto self = shared_from_this();
-    auto done = [self, kind = next.kind](beast::error_code ec, std::size_t) {
-        self->m_writing = false;
-        self->m_stream.expires_never();
-        if (kind == WriteKind::Chunk) {
-            self->m_pendingBytes -= self->m_writeBuffer.size();
-            self->m_writeBuffer.clear();
+    // Everything queued, framed into one buffer (the chunk framing Beast's make_chunk / make_chunk_last write).
+    m_writeBuffer.clear();
+    m_writeChunkBytes = 0;
+    bool last = false;
+    while (!m_writes.empty() && !last) {
+        PendingWrite& next = m_writes.front();
+        switch (next.kind) {
+        case WriteKind::Head: m_writeBuffer += next.data; break;
+        case WriteKind::Chunk: {
+            char size[24];
+            const int n = std::snprintf(size, sizeof size, "%zx\r\n", next.data.size());
+            m_writeBuffer.append(size, static_cast<std::size_t>(n));
+            m_writeBuffer += next.data;
+            m_writeBuffer += "\r\n";
+            m_writeChunkBytes += next.data.size();
+            break;
         }
-        if (ec) {
-            self->markGone();
-            return self->close();
+        case WriteKind::Last:
+            m_writeBuffer += "0\r\n\r\n";
+            last = true;
+            break;
         }
-        if (kind == WriteKind::Last) {
-            self->m_streamHead.reset();
-            self->m_headSerializer.reset();
-            return self->finishRequest();
-        }
-        if (self->m_pendingBytes < kLowWater && self->m_onDrain) self->m_onDrain();
-        self->writeNext();
-    };
-    m_stream.expires_after(kWriteTimeout);
-    switch (next.kind) {
-    case WriteKind::Head: http::async_write_header(m_stream, *m_headSerializer, std::move(done)); break;
-    case WriteKind::Chunk:
-        m_writeBuffer = std::move(next.data);
-        net::async_write(m_stream, http::make_chunk(net::buffer(m_writeBuffer)), std::move(done));
-        break;
-    case WriteKind::Last: net::async_write(m_stream, http::make_chunk_last(), std::move(done)); break;
+        m_writes.pop_front();
     }
+    setDeadline(kWriteTimeout);
+    net::async_write(m_stream, net::buffer(m_writeBuffer),
+                     [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
+                         self->m_writing = false;
+                         self->clearDeadline();
+                         self->m_pendingBytes -= self->m_writeChunkBytes;
+                         self->m_writeChunkBytes = 0;
+                         if (ec) {
+                             self->markGone();
+                             return self->close();
+                         }
+                         if (last) return self->finishRequest();
+                         if (self->m_pendingBytes < kLowWater && self->m_onDrain) self->m_onDrain();
+                         self->writeNext();
+                     });
 }
 
 void ClientSession::finishRequest() {
@@ -245,6 +309,9 @@ void ClientSession::close() {
     m_onDrain = nullptr;
     m_onGone = nullptr;
     m_writes.clear();
+    m_deadline = Clock::time_point::max();
+    ++m_deadlineGeneration;
+    m_deadlineTimer.cancel();
     beast::error_code ec;
     m_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     m_stream.close();

@@ -4,10 +4,12 @@
 // (beginStream, sendChunk, endStream) with backpressure. While a request is being answered the session watches the
 // socket, so a client that leaves is noticed at once and its upstream call can be cancelled.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -86,6 +88,16 @@ private:
     void writeNext();
     void finishRequest();
     void close();
+    void flushSoon();
+
+    // The read/write deadlines. One timer per connection, armed lazily: setting a deadline only stores it, and
+    // the timer is re-armed only when the deadline moves earlier than the wait already pending (a wait that
+    // fires early re-arms for the current deadline). So a request costs no timer system call in steady state.
+    using Clock = std::chrono::steady_clock;
+    void setDeadline(Clock::duration timeout);
+    void clearDeadline() { m_deadline = Clock::time_point::max(); }
+    void armDeadlineTimer(Clock::time_point at);
+    void onDeadlineTimer();
 
     boost::beast::tcp_stream m_stream;
     SessionServices& m_services;
@@ -100,13 +112,18 @@ private:
     uint64_t m_requestSeq = 0;
 
     std::shared_ptr<Response> m_response;
-    std::shared_ptr<http::response<http::empty_body>> m_streamHead;
-    std::shared_ptr<http::response_serializer<http::empty_body>> m_headSerializer;
     std::deque<PendingWrite> m_writes;
     bool m_writing = false;
+    bool m_flushPosted = false;
     bool m_streamEnded = false;
     std::size_t m_pendingBytes = 0;
-    std::string m_writeBuffer; // the chunk in flight
+    std::string m_writeBuffer;         // the stream bytes in flight: queued writes, framed, in one buffer
+    std::size_t m_writeChunkBytes = 0; // the chunk payload bytes among them (counted in m_pendingBytes)
+
+    boost::asio::steady_timer m_deadlineTimer;
+    Clock::time_point m_deadline = Clock::time_point::max(); // max: none
+    Clock::time_point m_deadlineTimerAt = Clock::time_point::max(); // when the pending wait fires; max: none
+    unsigned m_deadlineGeneration = 0;
 
     std::function<void()> m_onDrain;
     std::function<void()> m_onGone;

@@ -5,6 +5,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <curl/curl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +23,7 @@ struct CurlMulti::SocketWatch {
     bool readWaiting = false;
     bool writeWaiting = false;
     bool forgotten = false; // curl let go of it (or its number was reused): late wake-ups are ignored
+    bool parked = false;    // an idle connection curl stopped watching (CURL_POLL_REMOVE) but did not close
 };
 
 // Counts a call into libcurl; when the outermost one returns, a close() asked for meanwhile is carried out.
@@ -54,7 +56,22 @@ struct CurlMultiHooks {
         static_cast<CurlMulti*>(clientp)->onSocketClosing(fd);
         return ::close(fd);
     }
+    static curl_socket_t openSocket(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
+        if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+        return static_cast<CurlMulti*>(clientp)->onOpenSocket(address->family, address->socktype,
+                                                              address->protocol);
+    }
 };
+
+namespace {
+// Idle connections kept per multi (per I/O thread): enough that a burst of ~1,000 concurrent upstream calls
+// finds its connections again afterwards instead of reconnecting (libcurl's default shrinks the cache to 4x the
+// handles currently added, so it closes most of them as the burst ends).
+constexpr long kMaxCachedConnections = 1024;
+// Idle connections older than this are not reused (closed instead): below the common 60-75 s server-side
+// keep-alive limits, so a request is rarely sent on a connection the provider is closing.
+constexpr long kMaxConnectionAgeSeconds = 55;
+} // namespace
 
 std::shared_ptr<CurlMulti> CurlMulti::create(asio::io_context& io) {
     CurlGlobal::ensure();
@@ -68,6 +85,7 @@ CurlMulti::CurlMulti(asio::io_context& io) : m_io(io), m_timer(io) {
     curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &CurlMultiHooks::timer);
     curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, kMaxCachedConnections);
 }
 
 CurlMulti::~CurlMulti() {
@@ -98,6 +116,9 @@ bool CurlMulti::add(void* easy, std::shared_ptr<CurlTransfer> transfer, std::str
     }
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMultiHooks::closeSocket);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &CurlMultiHooks::openSocket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+    curl_easy_setopt(easy, CURLOPT_MAXAGE_CONN, kMaxConnectionAgeSeconds);
     m_transfers[easy] = std::move(transfer);
     CURLMcode rc;
     {
@@ -142,12 +163,15 @@ void CurlMulti::teardown() {
     void* multi = std::exchange(m_multi, nullptr);
     if (!multi) return;
     m_timer.cancel();
+    ++m_timerGeneration;
+    m_timerAt = m_curlDeadline = Clock::time_point::max();
     // Let go of every descriptor while its fd is still open (curl closes them below).
     for (auto& entry : m_sockets) {
         entry.second->forgotten = true;
         entry.second->descriptor.release();
     }
     m_sockets.clear();
+    m_connectionFds.clear();
     auto transfers = std::move(m_transfers);
     m_transfers.clear();
     ++m_depth; // callbacks still arrive during cleanup; they see m_multi == nullptr and do nothing
@@ -163,12 +187,31 @@ void CurlMulti::teardown() {
 
 void CurlMulti::onSocketUpdate(int fd, int what, void* socketp) {
     if (!m_multi) return;
+    auto it = m_sockets.find(fd);
     if (what == CURL_POLL_REMOVE) {
+        if (it != m_sockets.end() && m_connectionFds.contains(fd)) {
+            // An idle (or paused) connection curl stops watching: keep it registered, with a read wait pending
+            // as a sentinel (see watch()).
+            it->second->parked = true;
+            it->second->wanted = 0;
+            watch(it->second);
+            return;
+        }
         forget(fd);
         return;
     }
-    auto it = m_sockets.find(fd);
-    if (it != m_sockets.end() && it->second.get() != socketp) {
+    if (it != m_sockets.end() && !socketp && it->second->parked && m_connectionFds.contains(fd)) {
+        // The same connection again (curl forgot our pointer when it let go of it). epoll is edge-triggered:
+        // the old registration may be used only if no edge can have been missed, i.e. the sentinel read wait
+        // is still pending (nothing arrived while parked) and curl wants only to read (an EPOLLOUT edge is
+        // never waited for while parked). Otherwise a fresh registration reports the current state.
+        if ((what & CURL_POLL_OUT) || !it->second->readWaiting) {
+            forget(fd);
+            it = m_sockets.end();
+        } else {
+            curl_multi_assign(m_multi, fd, it->second.get());
+        }
+    } else if (it != m_sockets.end() && it->second.get() != socketp) {
         // curl does not know our watch for this number: the socket we watched was closed and the number
         // reused by a new one. Drop the stale watch before registering the new socket.
         forget(fd);
@@ -185,6 +228,7 @@ void CurlMulti::onSocketUpdate(int fd, int what, void* socketp) {
     } else {
         socket = it->second;
     }
+    socket->parked = false;
     socket->wanted = what & (CURL_POLL_IN | CURL_POLL_OUT);
     watch(socket);
 }
@@ -204,7 +248,9 @@ void CurlMulti::watch(const std::shared_ptr<SocketWatch>& socket) {
             self->onSocketReady(s, direction, static_cast<bool>(ec));
         });
     };
-    if ((socket->wanted & CURL_POLL_IN) && !socket->readWaiting)
+    // A parked socket keeps a read wait pending as a sentinel: while it is pending, no readiness edge has
+    // been consumed unseen, so the registration can be used again as it is.
+    if (((socket->wanted & CURL_POLL_IN) || socket->parked) && !socket->readWaiting)
         arm(Descriptor::wait_read, socket->readWaiting, CURL_CSELECT_IN);
     if ((socket->wanted & CURL_POLL_OUT) && !socket->writeWaiting)
         arm(Descriptor::wait_write, socket->writeWaiting, CURL_CSELECT_OUT);
@@ -224,20 +270,65 @@ void CurlMulti::onSocketReady(const std::shared_ptr<SocketWatch>& socket, int di
 void CurlMulti::onTimerUpdate(long timeoutMs) {
     if (!m_multi) return;
     if (timeoutMs < 0) {
-        m_timer.cancel();
+        // A pending wait is left to lapse (cancelling it would cost as much as arming one).
+        m_curlDeadline = Clock::time_point::max();
         return;
     }
-    // 0 means "as soon as possible", but never from inside this callback (that would re-enter curl): an
-    // expired asio timer completes from the event loop, after curl has returned.
-    m_timer.expires_after(std::chrono::milliseconds(timeoutMs));
-    m_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-        if (ec) return;
-        if (auto self = weak.lock()) self->socketAction(CURL_SOCKET_TIMEOUT, 0);
+    if (timeoutMs == 0) {
+        // "As soon as possible", but never from inside this callback (that would re-enter curl): posted, which
+        // costs no system call, where a timer would cost one or two.
+        m_curlDeadline = Clock::time_point::min();
+        if (m_kickPosted) return;
+        m_kickPosted = true;
+        asio::post(m_io, [weak = weak_from_this()] {
+            auto self = weak.lock();
+            if (!self) return;
+            self->m_kickPosted = false;
+            if (self->m_multi && self->m_curlDeadline == Clock::time_point::min()) self->onCurlTimeout();
+        });
+        return;
+    }
+    m_curlDeadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    if (m_timerAt > m_curlDeadline) armTimer(m_curlDeadline); // else the earlier wait re-arms when it fires
+}
+
+void CurlMulti::armTimer(Clock::time_point at) {
+    m_timerAt = at;
+    const unsigned generation = ++m_timerGeneration;
+    m_timer.expires_at(at);
+    m_timer.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!self || generation != self->m_timerGeneration) return; // re-armed (or torn down) meanwhile
+        self->m_timerAt = Clock::time_point::max();
+        if (!ec) self->onTimer();
     });
 }
 
+void CurlMulti::onTimer() {
+    if (!m_multi || m_curlDeadline == Clock::time_point::max()) return;
+    if (Clock::now() < m_curlDeadline) {
+        armTimer(m_curlDeadline); // armed for an earlier deadline that curl since moved on
+        return;
+    }
+    onCurlTimeout();
+}
+
+void CurlMulti::onCurlTimeout() {
+    // curl's timeout is spent. On a timeout action curl forgets the timeout it last reported, so it reports any
+    // timeout still pending afterwards from inside this call (also when it ran early and nothing expired).
+    m_curlDeadline = Clock::time_point::max();
+    socketAction(CURL_SOCKET_TIMEOUT, 0);
+}
+
 void CurlMulti::onSocketClosing(int fd) {
+    m_connectionFds.erase(fd);
     forget(fd);
+}
+
+int CurlMulti::onOpenSocket(int family, int type, int protocol) {
+    const int fd = ::socket(family, type | SOCK_CLOEXEC, protocol);
+    if (fd >= 0 && m_multi) m_connectionFds.insert(fd);
+    return fd >= 0 ? fd : CURL_SOCKET_BAD;
 }
 
 void CurlMulti::forget(int fd) {

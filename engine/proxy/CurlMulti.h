@@ -12,11 +12,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace fusebox {
 
@@ -82,6 +84,7 @@ class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
     void onSocketUpdate(int fd, int what, void* socketp);
     void onTimerUpdate(long timeoutMs);
     void onSocketClosing(int fd);
+    int onOpenSocket(int family, int type, int protocol);
 
     void watch(const std::shared_ptr<SocketWatch>& socket);
     void onSocketReady(const std::shared_ptr<SocketWatch>& socket, int direction, bool failed);
@@ -89,10 +92,26 @@ class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
     void socketAction(int fd, int events);
     void drainDone();
 
+    // curl's one timeout, kept lazily: m_timer is armed only when curl's deadline moves earlier than the wait
+    // already pending; a wait that fires before the deadline re-arms itself. A 0 ms timeout is posted instead.
+    using Clock = std::chrono::steady_clock;
+    void armTimer(Clock::time_point at);
+    void onTimer();
+    void onCurlTimeout();
+
+    Clock::time_point m_curlDeadline = Clock::time_point::max(); // max: curl wants no timeout
+    Clock::time_point m_timerAt = Clock::time_point::max();      // when the pending wait fires; max: none
+    unsigned m_timerGeneration = 0;
+    bool m_kickPosted = false;
+
     boost::asio::io_context& m_io;
     void* m_multi = nullptr; // CURLM*
     boost::asio::steady_timer m_timer;
     std::unordered_map<int, std::shared_ptr<SocketWatch>> m_sockets;
+    // Connection sockets curl opened through us and has not closed yet: their watches stay registered with
+    // epoll while the connection idles in curl's cache (CURL_POLL_REMOVE), so a reused connection costs no
+    // epoll_ctl.
+    std::unordered_set<int> m_connectionFds;
     std::unordered_map<void*, std::shared_ptr<CurlTransfer>> m_transfers;
     int m_depth = 0;
     bool m_closing = false;

@@ -171,15 +171,20 @@ void ProxyExchange::tryTargets() {
 UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, const std::string& model,
                                                bool& clientAskedUsage) {
     const Dialect& dialect = dialectFor(provider.kind);
-    json body = m_body;
-    body["model"] = model;
-    clientAskedUsage = dialect.prepareBody(body, m_endpoint, m_stream);
-
     UpstreamRequest request;
     request.method = "POST";
     request.url = dialect.upstreamUrl(provider, m_endpoint);
     request.timeouts = provider.timeouts;
-    request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (!m_stream && model == m_clientModel) {
+        // Nothing to change: the client's bytes go as they came, which spares a serialisation per request.
+        request.body = m_request.body();
+        clientAskedUsage = false;
+    } else {
+        json body = m_body;
+        body["model"] = model;
+        clientAskedUsage = dialect.prepareBody(body, m_endpoint, m_stream);
+        request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
     request.headers.emplace_back("Content-Type", "application/json");
     request.headers.emplace_back("Accept", m_stream ? "text/event-stream" : "application/json");
     request.headers.emplace_back("User-Agent", std::string("fusebox/") + FUSEBOX_VERSION);

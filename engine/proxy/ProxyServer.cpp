@@ -14,7 +14,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 ProxyServer::ProxyServer(int ioThreads, RequestHandler& handler, int64_t maxBodyBytes, int64_t maxHeaderBytes)
-    : m_handler(handler), m_pool(ioThreads), m_acceptor(m_pool.context(0)) {
+    : m_handler(handler), m_pool(ioThreads), m_acceptor(m_pool.context(0)),
+      m_acceptRetry(m_pool.context(0)) {
     for (std::size_t i = 0; i < m_pool.size(); ++i) {
         m_upstreams.push_back(std::make_unique<UpstreamClient>(m_pool.context(i)));
         m_services.push_back(std::make_unique<SessionServices>(
@@ -58,8 +59,17 @@ void ProxyServer::accept() {
         if (!ec) {
             auto session = std::make_shared<ClientSession>(std::move(socket), *m_services[index]);
             net::post(session->executor(), [session] { session->start(); });
-        } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
+        } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+                   ec == boost::system::errc::too_many_files_open_in_system ||
+                   ec == net::error::no_memory) {
+            // The pending connection stays in the backlog; accepting again at once would fail the same way in
+            // a tight loop. Give the sessions a moment to release descriptors.
             Log::error("accept failed", {{"error", ec.message()}});
+            m_acceptRetry.expires_after(std::chrono::milliseconds(50));
+            m_acceptRetry.async_wait([this](boost::system::error_code waitError) {
+                if (!waitError) accept();
+            });
+            return;
         }
         accept();
     });
@@ -71,6 +81,7 @@ int64_t ProxyServer::stop(std::chrono::milliseconds drain) {
         net::post(m_acceptor.get_executor(), [this, &closed] {
             boost::system::error_code ec;
             m_acceptor.close(ec);
+            m_acceptRetry.cancel();
             closed.set_value();
         });
         closed.get_future().wait_for(std::chrono::seconds(5));

@@ -9,6 +9,7 @@
 #include "proxy/IoPool.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <memory>
@@ -43,6 +44,7 @@ private:
     IoPool m_pool;
     std::vector<std::unique_ptr<UpstreamClient>> m_upstreams; // one per I/O thread
     boost::asio::ip::tcp::acceptor m_acceptor;
+    boost::asio::steady_timer m_acceptRetry; // out of descriptors: wait a little before accepting again
     std::atomic<bool> m_accepting{false};
     std::string m_host;
     uint16_t m_port = 0;

@@ -102,26 +102,14 @@ void UpstreamTransfer::begin() {
         return;
     }
     multi->transferStarted();
-    m_phaseTimer.emplace(m_io);
-    m_totalTimer.emplace(m_io);
+    m_timer.emplace(m_io);
 
     std::string error;
     if (!setUpEasy(error)) {
         failSoon(TransportError::Connect, "connect error: " + error);
         return;
     }
-    const ProviderTimeouts& timeouts = m_request.timeouts;
-    if (timeouts.total > Millis::zero()) {
-        m_totalTimer->expires_at(m_startedAt + timeouts.total);
-        m_totalTimer->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-            auto self = weak.lock();
-            if (ec || !self || self->m_state != State::Running) return;
-            self->finish(TransportError::Timeout,
-                         self->timeoutMessage("total timeout: response not complete within",
-                                              self->m_request.timeouts.total));
-        });
-    }
-    if (timeouts.firstByte > Millis::zero()) armPhase(Phase::FirstByte, m_startedAt + timeouts.firstByte);
+    scheduleDeadline();
     // start() may be called from inside another call's onData, i.e. inside libcurl.
     multi->runOutsideCurl([self = shared_from_this()] { self->attach(); });
 }
@@ -234,8 +222,7 @@ void UpstreamTransfer::cancel() {
 
 void UpstreamTransfer::pause() {
     if (m_state != State::Running || m_paused) return;
-    m_paused = true;
-    if (m_phase == Phase::Idle) stopPhase();
+    m_paused = true; // the idle deadline stops (see nearestDeadline); a wait pending for it lapses
     if (auto multi = m_multi.lock(); multi && m_attached)
         multi->runOutsideCurl([weak = weak_from_this()] {
             if (auto self = weak.lock()) self->applyPause();
@@ -245,10 +232,9 @@ void UpstreamTransfer::pause() {
 void UpstreamTransfer::resume() {
     if (m_state != State::Running || !m_paused) return;
     m_paused = false;
-    const Millis idle = m_request.timeouts.idle;
-    if (m_gotFirstByte && m_phase == Phase::Off && idle > Millis::zero()) {
+    if (m_gotFirstByte) {
         m_lastDataAt = now(); // the pause was the caller's doing, not the provider's silence
-        armPhase(Phase::Idle, m_lastDataAt + idle);
+        scheduleDeadline();
     }
     // Always posted: unpausing makes curl deliver held data at once, and resume() must not call onData
     // itself.
@@ -314,11 +300,7 @@ void UpstreamTransfer::noteFirstByte() {
     if (m_gotFirstByte) return;
     m_gotFirstByte = true;
     m_firstByteAt = m_lastDataAt = now();
-    const Millis idle = m_request.timeouts.idle;
-    if (!m_paused && idle > Millis::zero())
-        armPhase(Phase::Idle, m_lastDataAt + idle);
-    else
-        stopPhase();
+    scheduleDeadline(); // first_byte is over; idle starts (usually later than the wait pending: no re-arm)
 }
 
 void UpstreamTransfer::onCurlDone(int curlCode) {
@@ -380,8 +362,7 @@ void UpstreamTransfer::finish(TransportError error, std::string message) {
     multi->transferEnded();
     auto onDone = std::move(m_callbacks.onDone);
     m_callbacks = {}; // they may hold the caller's objects, which may hold this call: break the cycle
-    m_phaseTimer.reset();
-    m_totalTimer.reset();
+    m_timer.reset();
     if (onDone) onDone(result);
 }
 
@@ -407,51 +388,71 @@ void UpstreamTransfer::onMultiClosing() {
 
 void UpstreamTransfer::onMultiClosed() {
     m_callbacks = {};
-    m_phaseTimer.reset();
-    m_totalTimer.reset();
+    m_timer.reset();
     if (m_headerList) {
         curl_slist_free_all(m_headerList);
         m_headerList = nullptr;
     }
 }
 
-void UpstreamTransfer::armPhase(Phase phase, SteadyTime deadline) {
-    if (!m_phaseTimer) return;
-    m_phase = phase;
-    const unsigned generation = ++m_phaseGeneration;
-    m_phaseTimer->expires_at(deadline);
-    m_phaseTimer->async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
-        if (ec) return;
-        if (auto self = weak.lock()) self->onPhaseTimer(generation);
+SteadyTime UpstreamTransfer::nearestDeadline() const {
+    const ProviderTimeouts& timeouts = m_request.timeouts;
+    SteadyTime nearest = SteadyTime::max();
+    if (timeouts.total > Millis::zero()) nearest = std::min(nearest, m_startedAt + timeouts.total);
+    if (!m_gotFirstByte && timeouts.firstByte > Millis::zero())
+        nearest = std::min(nearest, m_startedAt + timeouts.firstByte);
+    if (m_gotFirstByte && !m_paused && timeouts.idle > Millis::zero())
+        nearest = std::min(nearest, m_lastDataAt + timeouts.idle);
+    return nearest;
+}
+
+void UpstreamTransfer::scheduleDeadline() {
+    if (!m_timer || m_timersStopped || m_state != State::Running) return;
+    const SteadyTime due = nearestDeadline();
+    if (due == SteadyTime::max() || m_timerAt <= due) return; // none, or a wait fires first and re-checks
+    m_timerAt = due;
+    const unsigned generation = ++m_timerGeneration;
+    m_timer->expires_at(due);
+    m_timer->async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!self || generation != self->m_timerGeneration) return; // re-armed or stopped meanwhile
+        self->m_timerAt = SteadyTime::max();
+        if (!ec) self->onDeadlineTimer();
     });
 }
 
-void UpstreamTransfer::stopPhase() {
-    m_phase = Phase::Off;
-    ++m_phaseGeneration;
-    if (m_phaseTimer) m_phaseTimer->cancel();
-}
-
 void UpstreamTransfer::stopTimers() {
-    stopPhase();
-    if (m_totalTimer) m_totalTimer->cancel();
+    m_timersStopped = true;
+    ++m_timerGeneration;
+    m_timerAt = SteadyTime::max();
+    if (m_timer) m_timer->cancel();
 }
 
-void UpstreamTransfer::onPhaseTimer(unsigned generation) {
-    if (generation != m_phaseGeneration || m_state != State::Running) return;
+void UpstreamTransfer::onDeadlineTimer() {
+    if (m_state != State::Running || m_timersStopped) return;
     const ProviderTimeouts& timeouts = m_request.timeouts;
-    if (m_phase == Phase::FirstByte) {
-        finish(TransportError::Timeout,
-               timeoutMessage("first_byte timeout: first byte not received within", timeouts.firstByte));
-    } else if (m_phase == Phase::Idle) {
-        // Data moves m_lastDataAt rather than the timer (cheaper per chunk): re-arm if it came meanwhile.
-        const SteadyTime due = m_lastDataAt + timeouts.idle;
-        if (now() < due)
-            armPhase(Phase::Idle, due);
-        else
-            finish(TransportError::Timeout,
-                   timeoutMessage("idle timeout: no data received for", timeouts.idle));
+    const SteadyTime at = now();
+    // The deadlines that have passed, earliest first (as separate timers would have fired).
+    struct Due {
+        SteadyTime when;
+        std::string_view what;
+        Millis limit;
+    };
+    std::optional<Due> first;
+    auto consider = [&](bool active, SteadyTime when, std::string_view what, Millis limit) {
+        if (!active || limit <= Millis::zero() || at < when) return;
+        if (!first || when < first->when) first = Due{when, what, limit};
+    };
+    consider(!m_gotFirstByte, m_startedAt + timeouts.firstByte,
+             "first_byte timeout: first byte not received within", timeouts.firstByte);
+    consider(m_gotFirstByte && !m_paused, m_lastDataAt + timeouts.idle, "idle timeout: no data received for",
+             timeouts.idle);
+    consider(true, m_startedAt + timeouts.total, "total timeout: response not complete within", timeouts.total);
+    if (first) {
+        finish(TransportError::Timeout, timeoutMessage(first->what, first->limit));
+        return;
     }
+    scheduleDeadline();
 }
 
 std::string UpstreamTransfer::timeoutMessage(std::string_view what, Millis limit) const {

@@ -47,7 +47,6 @@ class UpstreamTransfer final : public UpstreamCall,
 
   private:
     enum class State { Running, Cancelling, Finished, Gone };
-    enum class Phase { FirstByte, Idle, Off }; // which deadline m_phaseTimer is running
 
     bool setUpEasy(std::string& error);
     void attach();
@@ -58,9 +57,12 @@ class UpstreamTransfer final : public UpstreamCall,
     void noteFirstByte();
     bool deliverHead();
 
-    void armPhase(Phase phase, SteadyTime deadline);
-    void stopPhase();
-    void onPhaseTimer(unsigned generation);
+    // One timer for the first_byte, idle and total deadlines, armed lazily: only when the nearest deadline moves
+    // earlier than the wait already pending (a wait that fires early re-arms for the nearest). Data only moves
+    // m_lastDataAt, so a chunk costs no system call.
+    SteadyTime nearestDeadline() const;
+    void scheduleDeadline();
+    void onDeadlineTimer();
     void stopTimers();
     std::string timeoutMessage(std::string_view which, Millis limit) const;
 
@@ -85,10 +87,10 @@ class UpstreamTransfer final : public UpstreamCall,
     SteadyTime m_firstByteAt{};
     SteadyTime m_lastDataAt{};
 
-    std::optional<boost::asio::steady_timer> m_phaseTimer;
-    std::optional<boost::asio::steady_timer> m_totalTimer;
-    Phase m_phase = Phase::Off;
-    unsigned m_phaseGeneration = 0; // tells a stale expiry (already queued when re-armed) from a real one
+    std::optional<boost::asio::steady_timer> m_timer;
+    SteadyTime m_timerAt = SteadyTime::max(); // when the pending wait fires; max: none pending
+    bool m_timersStopped = false;
+    unsigned m_timerGeneration = 0; // tells a stale expiry (already queued when re-armed) from a real one
 };
 
 } // namespace fusebox

@@ -119,8 +119,12 @@ void SimSession::onBody(ErrorCode ec) {
 void SimSession::handle(Request request) {
     setPhase(Phase::Writing);
     m_request = std::move(request);
+    guarded(&SimSession::dispatch);
+}
+
+void SimSession::guarded(void (SimSession::*step)()) {
     try {
-        route();
+        (this->*step)();
     } catch (const std::exception& e) {
         // Whatever went wrong must not take the provider's I/O thread (and the test process) down with it.
         m_fault.reset();
@@ -128,7 +132,7 @@ void SimSession::handle(Request request) {
     }
 }
 
-void SimSession::route() {
+void SimSession::dispatch() {
     m_keepAlive = m_request.keep_alive();
     m_chunked = m_request.version() >= 11;
     const std::string_view target = m_request.target();
@@ -154,11 +158,12 @@ void SimSession::route() {
     m_state->counters.faultsInjected.fetch_add(1, std::memory_order_relaxed);
     if (m_fault->latency.count() <= 0) return answer();
     setPhase(Phase::Waiting);
+    watchPeer(); // a client that gives up during the delay is let go at once
     m_timer.expires_after(m_fault->latency);
     m_timer.async_wait([self = shared_from_this()](ErrorCode ec) {
         if (ec || self->m_phase != Phase::Waiting) return;
         self->setPhase(Phase::Writing);
-        self->answer();
+        self->guarded(&SimSession::answer);
     });
 }
 
@@ -179,45 +184,48 @@ void SimSession::answer() {
 }
 
 void SimSession::serve() {
+    const FaultKind kind = m_fault ? m_fault->kind : FaultKind::None;
+    std::string body;
     if (m_endpoint == Endpoint::Models) {
         // Anthropic's list has its own shape; its clients always send anthropic-version.
         const bool anthropic = m_request.find("anthropic-version") != m_request.end();
-        return send(200, "application/json",
-                    modelsBody(m_state->options.models, anthropic ? Dialect::Anthropic : Dialect::OpenAI));
+        body = modelsBody(m_state->options.models, anthropic ? Dialect::Anthropic : Dialect::OpenAI);
+    } else {
+        const auto json = nlohmann::json::parse(m_request.body(), nullptr, false);
+        if (!json.is_object()) return sendError(400, "fusebox sim: the request body is not a JSON object");
+        if (!json.contains("model") || !json["model"].is_string())
+            return sendError(400, "fusebox sim: 'model' is required and must be a string");
+        const Reply reply = replyFor(json);
+        const bool messages = m_endpoint == Endpoint::Messages;
+        if (m_endpoint != Endpoint::Embeddings && flag(json, "stream"))
+            return startStream(messages ? messageStream(reply) : chatCompletionStream(reply));
+        if (m_endpoint == Endpoint::Embeddings)
+            body = embeddingsBody(json, reply, m_state->options.embeddingDimensions);
+        else
+            body = messages ? messageBody(reply) : chatCompletionBody(reply);
     }
-    const auto json = nlohmann::json::parse(m_request.body(), nullptr, false);
-    if (!json.is_object()) return sendError(400, "fusebox sim: the request body is not a JSON object");
-    if (!json.contains("model") || !json["model"].is_string())
-        return sendError(400, "fusebox sim: 'model' is required and must be a string");
+    // A plain answer has no in-band error: the provider's trouble shows as the fault's status instead.
+    if (kind == FaultKind::StreamError) return sendError(m_fault->status, m_fault->message);
+    send(200, "application/json", body, {}, kind == FaultKind::CutStream);
+}
 
+Reply SimSession::replyFor(const nlohmann::json& request) const {
     const Options& options = m_state->options;
     Reply reply;
     reply.id =
         (m_endpoint == Endpoint::Messages ? "msg_sim_" : "chatcmpl-sim-") + std::to_string(m_requestNumber);
-    reply.model = json["model"].get<std::string>();
+    reply.model = request["model"].get<std::string>();
     reply.created =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    reply.inputTokens = options.inputTokens > 0 ? options.inputTokens : inputTokensFor(json, m_endpoint);
-    reply.outputTokens = outputTokensFor(json, m_endpoint, options.streamEvents);
+    reply.inputTokens = options.inputTokens > 0 ? options.inputTokens : inputTokensFor(request, m_endpoint);
+    reply.outputTokens = outputTokensFor(request, m_endpoint, options.streamEvents);
     reply.truncated = reply.outputTokens < std::max(1, options.streamEvents);
     reply.cacheReadTokens = options.cacheReadTokens;
     reply.cacheCreationTokens = m_endpoint == Endpoint::Messages ? options.cacheCreationTokens : 0;
-    if (auto it = json.find("stream_options"); it != json.end())
+    if (auto it = request.find("stream_options"); it != request.end())
         reply.includeUsage = flag(*it, "include_usage");
-
-    if (m_endpoint == Endpoint::Embeddings)
-        return send(200, "application/json", embeddingsBody(json, reply, options.embeddingDimensions));
-
-    const bool streamed = flag(json, "stream");
-    const FaultKind kind = m_fault ? m_fault->kind : FaultKind::None;
-    if (streamed)
-        return startStream(m_endpoint == Endpoint::Messages ? messageStream(reply)
-                                                            : chatCompletionStream(reply));
-    if (kind == FaultKind::StreamError) return sendError(m_fault->status, m_fault->message);
-    const std::string body =
-        m_endpoint == Endpoint::Messages ? messageBody(reply) : chatCompletionBody(reply);
-    send(200, "application/json", body, {}, kind == FaultKind::CutStream);
+    return reply;
 }
 
 void SimSession::sendError(int status, const std::string& message, const std::string& retryAfter) {
@@ -250,7 +258,7 @@ void SimSession::write(bool closeAfter) {
     net::async_write(m_stream, net::buffer(m_out),
                      [self = shared_from_this(), closeAfter](ErrorCode ec, std::size_t) {
                          if (ec || closeAfter) return self->close();
-                         self->readHeader();
+                         self->continueReading();
                      });
 }
 
@@ -329,6 +337,10 @@ void SimSession::writeStreamPart(const std::string& events, bool ending, bool co
 
 void SimSession::finishStream() {
     if (!m_keepAlive) return close();
+    continueReading();
+}
+
+void SimSession::continueReading() {
     setPhase(Phase::Reading);
     // The peer watch and the next request's read must not both be armed: cancel the watch and let its
     // handler start the read (it may also have completed already, with bytes of a pipelined request).
@@ -365,6 +377,9 @@ void SimSession::onPeerRead(ErrorCode ec, std::size_t bytes) {
     m_watching = false;
     if (!ec) m_buffer.commit(bytes);
     switch (m_phase) {
+    case Phase::Waiting:
+        if (!isClientGone(ec)) return watchPeer();
+        return close();
     case Phase::Streaming:
         if (!isClientGone(ec)) return watchPeer();
         m_state->counters.streamsAborted.fetch_add(1, std::memory_order_relaxed);
@@ -372,10 +387,10 @@ void SimSession::onPeerRead(ErrorCode ec, std::size_t bytes) {
     case Phase::Hanging:
         if (!isClientGone(ec)) return watchPeer();
         return close();
-    case Phase::Reading: // the stream ended while we watched
+    case Phase::Reading: // the answer ended while we watched
         if (isClientGone(ec)) return close();
         return readHeader();
-    default:
+    default: // Writing: what came stays in the buffer for the next read. Closed: nothing left to do.
         return;
     }
 }

@@ -54,9 +54,11 @@ class SimSession : public std::enable_shared_from_this<SimSession> {
     void onBody(ErrorCode ec);
 
     void handle(Request request);
-    void route();
+    void guarded(void (SimSession::*step)()); // an exception becomes a 500, never a dead I/O thread
+    void dispatch();
     void answer();
     void serve();
+    Reply replyFor(const nlohmann::json& request) const;
 
     void sendError(int status, const std::string& message, const std::string& retryAfter = {});
     void send(int status, const char* contentType, const std::string& body,
@@ -68,6 +70,7 @@ class SimSession : public std::enable_shared_from_this<SimSession> {
     void onTick(ErrorCode ec);
     void writeStreamPart(const std::string& events, bool ending, bool completing);
     void finishStream();
+    void continueReading();
 
     void hang();
     void watchPeer();

@@ -412,6 +412,32 @@ class TestUpstream : public QObject {
             QCOMPARE(r.connection, 1);
     }
 
+    // An idle connection stays registered with epoll while it sits in libcurl's cache. Reused after a quiet
+    // pause it carries the next request; closed by the server meanwhile, it is not used, and the next request
+    // goes out on a new connection.
+    void idleCachedConnectionsAreReusedOrReplaced() {
+        Loop loop;
+        UpstreamClient client(loop.io());
+        auto runOne = [&](const std::string& url) {
+            Recorder rec;
+            client.start(post(url), rec.callbacks());
+            const bool finished = loop.runUntil([&] { return rec.done(); });
+            return finished && rec.result.ok() && rec.result.status == 200 && rec.body == "ok";
+        };
+
+        Server quiet(Server::Script{Server::send(Server::response(200, "ok"))});
+        QVERIFY(runOne(quiet.url("/a")));
+        loop.runFor(150ms);
+        QVERIFY(runOne(quiet.url("/b")));
+        QCOMPARE(quiet.connectionsAccepted(), 1);
+
+        Server closing(Server::Script{Server::send(Server::response(200, "ok")), Server::wait(30ms), Server::close()});
+        QVERIFY(runOne(closing.url("/a")));
+        loop.runFor(150ms); // the server's FIN arrives while the connection idles in the cache
+        QVERIFY(runOne(closing.url("/b")));
+        QCOMPARE(closing.connectionsAccepted(), 2);
+    }
+
     void manyConcurrentRequestsOnOneClient() {
         // Each answer echoes its own path, after a pause long enough that serial handling would show.
         Server server([](const test::RawRequest& r) {

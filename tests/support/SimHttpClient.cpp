@@ -10,6 +10,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace fusebox::test {
 
@@ -20,6 +21,9 @@ namespace http = beast::http;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Not boost::none: Beast 1.74 compares a Content-Length against an empty optional as "over the limit".
+constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
 double msSince(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -154,7 +158,7 @@ HttpReply SimHttpClient::request(http::verb method, const std::string& target, c
 HttpReply SimHttpClient::readReply() {
     HttpReply reply;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(kNoBodyLimit);
     const ErrorCode ec = runOp([&](auto done) {
         http::async_read(m_stream, m_buffer, parser, [done](ErrorCode e, std::size_t) { done(e); });
     });
@@ -178,7 +182,7 @@ StreamReply SimHttpClient::stream(const std::string& target, const std::string& 
     if (!sendRequest(http::verb::post, target, body, headers, reply.error)) return reply;
     const auto start = Clock::now();
     http::response_parser<http::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(kNoBodyLimit);
     ErrorCode ec = runOp([&](auto done) {
         http::async_read_header(m_stream, m_buffer, parser, [done](ErrorCode e, std::size_t) { done(e); });
     });
@@ -225,8 +229,8 @@ bool SimHttpClient::writeRaw(const std::string& bytes) {
 }
 
 std::string SimHttpClient::readRawUntil(std::string_view delimiter) {
-    // Not net::async_read_until: it would read into a copy of the flat_buffer (a v1 dynamic buffer is taken by
-    // value), losing what follows the delimiter.
+    // Not net::async_read_until: it takes a v1 dynamic buffer by value, so it would read into a copy of
+    // m_buffer and the bytes would never reach ours.
     for (;;) {
         const std::string seen = beast::buffers_to_string(m_buffer.data());
         if (const std::size_t at = seen.find(delimiter); at != std::string::npos) {

@@ -1,0 +1,99 @@
+#include "admin/AdminJson.h"
+
+
+namespace fusebox {
+
+using nlohmann::json;
+
+
+namespace {
+json optionalNumber(const std::optional<double>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+double rate(uint32_t part, uint32_t whole) {
+    return whole == 0 ? 0.0 : static_cast<double>(part) / whole;
+}
+} // namespace
+
+json providerJson(const ProviderSnapshot& p) {
+    const BreakerSnapshot& b = p.breaker;
+    json buckets = json::array();
+    for (const auto& bucket : b.buckets)
+        buckets.push_back({{"t", bucket.t},
+                           {"success", bucket.counts.count(Outcome::Success)},
+                           {"failure", bucket.counts.failures},
+                           {"slow", bucket.counts.slow},
+                           {"rate_limited", bucket.counts.count(Outcome::RateLimited)},
+                           {"short_circuited", bucket.counts.count(Outcome::ShortCircuited)}});
+    json out = {
+        {"id", p.id},
+        {"kind", providerKindName(p.kind)},
+        {"state", std::string(breakerStateName(b.state))},
+        {"reason", b.reason},
+        {"since", isoTime(b.since)},
+        {"retry_after_s", optionalNumber(b.retryAfterS)},
+        {"open_count", b.openCount},
+        {"consecutive_failures", b.consecutiveFailures},
+        {"in_flight", b.inFlight},
+        {"window",
+         {{"seconds", b.windowSeconds},
+          {"calls", b.window.calls},
+          {"failures", b.window.failures},
+          {"slow", b.window.slow},
+          {"failure_rate", rate(b.window.failures, b.window.calls)},
+          {"slow_rate", rate(b.window.slow, b.window.calls)},
+          {"buckets", std::move(buckets)}}},
+        {"latency_ms", {{"p50", p.figures.p50Ms}, {"p95", p.figures.p95Ms}, {"p99", p.figures.p99Ms}}},
+        // Placeholder until the spend accounting feeds the snapshot: null means "not known", never $0.
+        {"spend_usd", nullptr},
+        // Extensions: safe to show (a variable name, never a key).
+        {"has_key", p.hasKey},
+    };
+    if (!p.keyHint.empty()) out["key_hint"] = p.keyHint;
+    return out;
+}
+
+json routeJson(const RouteConfig& route) {
+    json targets = json::array();
+    for (const auto& t : route.targets)
+        targets.push_back(
+            {{"provider", t.provider}, {"model", t.model.empty() ? json(nullptr) : json(t.model)}});
+    return {{"name", route.name}, {"targets", std::move(targets)}};
+}
+
+json stateJson(const EngineSnapshot& snapshot) {
+    json providers = json::array();
+    for (const auto& p : snapshot.providers)
+        providers.push_back(providerJson(p));
+    json routes = json::array();
+    for (const auto& r : snapshot.routes)
+        routes.push_back(routeJson(r));
+    return {{"providers", std::move(providers)},
+            {"routes", std::move(routes)},
+            {"at", isoTime(snapshot.takenAt)}};
+}
+
+nlohmann::ordered_json eventJson(const Event& e) {
+    nlohmann::ordered_json out = {{"type", eventTypeName(e.type)}, {"seq", e.seq}};
+    switch (e.type) {
+    case EventType::Breaker:
+        out["provider"] = e.provider;
+        out["from"] = e.from;
+        out["to"] = e.to;
+        break;
+    case EventType::Operator:
+        out["provider"] = e.provider;
+        out["action"] = e.action;
+        break;
+    case EventType::Route:
+        out["route"] = e.route;
+        out["from"] = e.from;
+        out["to"] = e.to;
+        break;
+    }
+    out["reason"] = e.reason;
+    out["at"] = isoTime(e.at);
+    return out;
+}
+
+} // namespace fusebox

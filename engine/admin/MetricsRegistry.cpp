@@ -1,0 +1,131 @@
+#include "admin/MetricsRegistry.h"
+
+#include <cstdio>
+
+namespace fusebox {
+
+std::string escapeLabelValue(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+void MetricsRegistry::record(const AttemptRecord& a) {
+    const double seconds = std::chrono::duration<double>(a.duration).count();
+    const bool reachedProvider = a.outcome != Outcome::ShortCircuited;
+    std::lock_guard lock(m_mutex);
+    ++m_requests[{a.route, a.provider, std::string(outcomeName(a.outcome))}];
+    ProviderTotals& p = m_providers[a.provider];
+    if (reachedProvider) {
+        std::size_t i = 0;
+        while (i < kBuckets.size() && seconds > kBuckets[i])
+            ++i;
+        if (i < kBuckets.size()) ++p.duration.counts[i];
+        ++p.duration.count;
+        p.duration.sum += seconds;
+    }
+    if (a.costUsd) p.spendUsd += *a.costUsd;
+    p.inputTokens += static_cast<uint64_t>(std::max<int64_t>(0, a.usage.inputTokens));
+    p.outputTokens += static_cast<uint64_t>(std::max<int64_t>(0, a.usage.outputTokens));
+}
+
+namespace {
+std::string number(double value) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.17g", value);
+    return buffer;
+}
+void family(std::string& out, const char* name, const char* type, const char* help) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+}
+} // namespace
+
+std::string MetricsRegistry::render(const EngineSnapshot& snapshot) const {
+    std::string out;
+    out.reserve(4096);
+    family(out, "fusebox_breaker_state", "gauge",
+           "Breaker state of each provider: 1 for the current state, 0 for the others.");
+    for (const auto& p : snapshot.providers) {
+        const std::string provider = escapeLabelValue(p.id);
+        for (BreakerState s : kAllBreakerStates)
+            out += "fusebox_breaker_state{provider=\"" + provider + "\",state=\"" +
+                   std::string(breakerStateName(s)) + "\"} " + (s == p.breaker.state ? "1" : "0") + "\n";
+    }
+    family(out, "fusebox_breaker_transitions_total", "counter",
+           "Breaker transitions since start, by the state entered.");
+    for (const auto& p : snapshot.providers) {
+        const std::string provider = escapeLabelValue(p.id);
+        for (BreakerState s : kAllBreakerStates)
+            out += "fusebox_breaker_transitions_total{provider=\"" + provider + "\",to=\"" +
+                   std::string(breakerStateName(s)) + "\"} " +
+                   std::to_string(p.breaker.transitionsTo[static_cast<std::size_t>(s)]) + "\n";
+    }
+
+    std::lock_guard lock(m_mutex);
+    family(out, "fusebox_requests_total", "counter",
+           "Upstream attempts by route, provider and outcome (short_circuited: refused by the breaker).");
+    for (const auto& [key, count] : m_requests) {
+        const auto& [route, provider, outcome] = key;
+        out += "fusebox_requests_total{route=\"" + escapeLabelValue(route) + "\",provider=\"" +
+               escapeLabelValue(provider) + "\",outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
+    }
+    // Every configured provider appears in the per-provider families, at zero before its first attempt.
+    auto totalsOf = [&](const std::string& id) -> const ProviderTotals& {
+        static const ProviderTotals kEmpty;
+        auto it = m_providers.find(id);
+        return it == m_providers.end() ? kEmpty : it->second;
+    };
+    family(out, "fusebox_upstream_duration_seconds", "histogram",
+           "Duration of upstream attempts that reached the provider, seconds.");
+    for (const auto& p : snapshot.providers) {
+        const std::string provider = escapeLabelValue(p.id);
+        const Histogram& h = totalsOf(p.id).duration;
+        uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+            cumulative += h.counts[i];
+            out += "fusebox_upstream_duration_seconds_bucket{provider=\"" + provider + "\",le=\"" +
+                   number(kBuckets[i]) + "\"} " + std::to_string(cumulative) + "\n";
+        }
+        out += "fusebox_upstream_duration_seconds_bucket{provider=\"" + provider + "\",le=\"+Inf\"} " +
+               std::to_string(h.count) + "\n";
+        out += "fusebox_upstream_duration_seconds_sum{provider=\"" + provider + "\"} " + number(h.sum) + "\n";
+        out += "fusebox_upstream_duration_seconds_count{provider=\"" + provider + "\"} " +
+               std::to_string(h.count) + "\n";
+    }
+    family(out, "fusebox_spend_usd_total", "counter",
+           "Cost of upstream attempts in USD, from priced usage (unpriced models count no dollars).");
+    for (const auto& p : snapshot.providers)
+        out += "fusebox_spend_usd_total{provider=\"" + escapeLabelValue(p.id) + "\"} " +
+               number(totalsOf(p.id).spendUsd) + "\n";
+    family(out, "fusebox_tokens_total", "counter",
+           "Tokens reported by providers, by direction (input, output).");
+    for (const auto& p : snapshot.providers) {
+        const std::string provider = escapeLabelValue(p.id);
+        const ProviderTotals& t = totalsOf(p.id);
+        out += "fusebox_tokens_total{provider=\"" + provider + "\",direction=\"input\"} " +
+               std::to_string(t.inputTokens) + "\n";
+        out += "fusebox_tokens_total{provider=\"" + provider + "\",direction=\"output\"} " +
+               std::to_string(t.outputTokens) + "\n";
+    }
+    return out;
+}
+
+} // namespace fusebox

@@ -1,0 +1,48 @@
+#pragma once
+// Counters behind GET /metrics (CONTRACT §4), fed by every attempt from Engine::onAttempt on any I/O thread.
+// One short mutex around a few map updates per attempt; breaker states and transitions are read from the
+// snapshot at scrape time instead of being counted twice.
+#include "Snapshot.h"
+#include "routing/AttemptRecord.h"
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace fusebox {
+
+class MetricsRegistry {
+  public:
+    // Upper bounds of the duration histogram, seconds (an LLM call spans milliseconds to minutes).
+    static constexpr std::array<double, 15> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                        2.5,   5,    10,    30,   60,  120,  300};
+
+    void record(const AttemptRecord& attempt);
+    // The whole exposition, Prometheus text format 0.0.4.
+    std::string render(const EngineSnapshot& snapshot) const;
+
+  private:
+    struct Histogram {
+        std::array<uint64_t, kBuckets.size()> counts{}; // not cumulative; summed when rendered
+        uint64_t count = 0;
+        double sum = 0;
+    };
+    struct ProviderTotals {
+        Histogram duration;
+        double spendUsd = 0;
+        uint64_t inputTokens = 0;
+        uint64_t outputTokens = 0;
+    };
+
+    mutable std::mutex m_mutex;
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t>
+        m_requests; // route, provider, outcome
+    std::map<std::string, ProviderTotals> m_providers;
+};
+
+// Escapes a label value: backslash, double quote and newline.
+std::string escapeLabelValue(std::string_view value);
+
+} // namespace fusebox

@@ -1,0 +1,52 @@
+#pragma once
+// Charts of one provider: its breaker window as per-second bars stacked by outcome, with the failure-rate
+// threshold marked, and a 15-minute trend of failure rate and p95 latency (from ProviderHistory).
+#include "Snapshot.h"
+
+#include <QWidget>
+
+class ProviderHistory;
+class QChart;
+class QChartView;
+class QComboBox;
+class QBarSet;
+class QStackedBarSeries;
+class QLineSeries;
+class QValueAxis;
+class QDateTimeAxis;
+class QBarCategoryAxis;
+
+class ChartsPanel : public QWidget {
+    Q_OBJECT
+public:
+    ChartsPanel(const ProviderHistory& history, QWidget* parent = nullptr);
+    void setProviders(const QStringList& ids);
+    QString provider() const;
+    void setProvider(const QString& id);
+    // Redraws from the snapshot (window bars) and the history (trend). Call at most about once a second.
+    void show(const fusebox::EngineSnapshot& snapshot);
+
+    // For tests: how many bars (seconds) and trend points are drawn.
+    int barCount() const;
+    int trendPointCount() const;
+
+private:
+    void buildWindowChart();
+    void buildTrendChart();
+
+    const ProviderHistory& m_history;
+    QComboBox* m_provider;
+    QStackedBarSeries* m_bars = nullptr;
+    QList<QBarSet*> m_sets;
+    QBarCategoryAxis* m_barAxis = nullptr;
+    QValueAxis* m_countAxis = nullptr;
+    QLineSeries* m_threshold = nullptr;
+    QValueAxis* m_thresholdX = nullptr;
+    QChartView* m_windowView = nullptr;
+    QLineSeries* m_failureTrend = nullptr;
+    QLineSeries* m_p95Trend = nullptr;
+    QDateTimeAxis* m_trendTime = nullptr;
+    QValueAxis* m_trendRate = nullptr;
+    QValueAxis* m_trendLatency = nullptr;
+    QChartView* m_trendView = nullptr;
+};

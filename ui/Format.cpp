@@ -1,0 +1,59 @@
+#include "Format.h"
+
+#include <QDateTime>
+
+#include <cmath>
+
+namespace console {
+
+using fusebox::BreakerState;
+
+QString stateName(BreakerState state) { return QString::fromUtf8(fusebox::breakerStateName(state)); }
+
+QColor stateColor(BreakerState state) {
+    switch (state) {
+    case BreakerState::Closed: return QColor(0x2e, 0x9d, 0x4f);
+    case BreakerState::HalfOpen: return QColor(0xe0, 0xa1, 0x00);
+    case BreakerState::Open:
+    case BreakerState::ForcedOpen: return QColor(0xd3, 0x2f, 0x2f);
+    case BreakerState::ForcedClosed: return QColor(0xef, 0x6c, 0x00);
+    }
+    return Qt::gray;
+}
+
+bool isManual(BreakerState state) { return state == BreakerState::ForcedOpen || state == BreakerState::ForcedClosed; }
+
+int stateSeverity(BreakerState state) {
+    switch (state) {
+    case BreakerState::Closed: return 0;
+    case BreakerState::ForcedClosed: return 1;
+    case BreakerState::HalfOpen: return 2;
+    case BreakerState::Open:
+    case BreakerState::ForcedOpen: return 3;
+    }
+    return 0;
+}
+
+QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', fraction < 0.1 ? 1 : 0) + " %"; }
+
+QString millis(double ms) {
+    if (ms < 1) return QStringLiteral("<1 ms");
+    if (ms < 1000) return QString::number(std::lround(ms)) + " ms";
+    return QString::number(ms / 1000.0, 'f', 1) + " s";
+}
+
+QString rate(double perSecond) { return QString::number(perSecond, 'f', 1) + "/s"; }
+
+QString countdown(std::optional<double> seconds) {
+    if (!seconds) return QStringLiteral("—");
+    const long s = std::max(0L, static_cast<long>(std::ceil(*seconds)));
+    if (s < 60) return QString::number(s) + " s";
+    return QString("%1 m %2 s").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+
+QString clockTime(fusebox::WallTime at) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+    return QDateTime::fromMSecsSinceEpoch(ms).toString("HH:mm:ss");
+}
+
+} // namespace console

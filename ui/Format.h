@@ -1,0 +1,25 @@
+#pragma once
+// Presentation of engine values: state names and colours, numbers, times. One place, so every panel agrees.
+#include "breaker/BreakerState.h"
+#include "core/Clock.h"
+
+#include <QColor>
+#include <QString>
+
+#include <optional>
+
+namespace console {
+
+QString stateName(fusebox::BreakerState state);
+QColor stateColor(fusebox::BreakerState state);
+bool isManual(fusebox::BreakerState state);
+// Worse states rank higher: open/forced_open > half_open > forced_closed > closed.
+int stateSeverity(fusebox::BreakerState state);
+
+QString percent(double fraction);     // "12.5 %"
+QString millis(double ms);            // "340 ms", "2.4 s"
+QString rate(double perSecond);       // "3.2/s"
+QString countdown(std::optional<double> seconds); // "12 s", "1 m 05 s", "—"
+QString clockTime(fusebox::WallTime at); // local "HH:mm:ss"
+
+} // namespace console

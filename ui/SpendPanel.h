@@ -1,0 +1,35 @@
+#pragma once
+// Traffic and spend per provider over the last 15 minutes, from ProviderHistory: requests/s and tokens now; USD
+// when the snapshot carries a spend figure (HistoryPoint::spendUsd), shown as unpriced until then.
+#include <QHash>
+#include <QWidget>
+
+class ProviderHistory;
+class QChart;
+class QLabel;
+class QLineSeries;
+class QValueAxis;
+class QDateTimeAxis;
+
+class SpendPanel : public QWidget {
+    Q_OBJECT
+public:
+    SpendPanel(const ProviderHistory& history, QWidget* parent = nullptr);
+    void redraw(qint64 nowMsecs);
+    int pointCount(const QString& provider) const; // requests series, for tests
+
+private:
+    struct Chart {
+        QChart* chart = nullptr;
+        QDateTimeAxis* time = nullptr;
+        QValueAxis* value = nullptr;
+        QHash<QString, QLineSeries*> series;
+    };
+    Chart makeChart(const QString& title, const QString& unit, const QString& name);
+    QLineSeries* seriesFor(Chart& chart, const QString& provider);
+
+    const ProviderHistory& m_history;
+    QLabel* m_spend;
+    Chart m_requests;
+    Chart m_tokens;
+};
