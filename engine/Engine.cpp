@@ -13,6 +13,9 @@
 #include "routing/ProviderStats.h"
 #include "routing/RouteTable.h"
 #include "sim/DemoProviders.h"
+#include "store/Journal.h"
+
+#include <filesystem>
 
 #include <cstring>
 
@@ -25,7 +28,15 @@ const ProviderSnapshot* EngineSnapshot::findProvider(std::string_view id) const 
 }
 
 Engine::Engine(Config config, Clock& clock, Random& random)
-    : m_config(std::move(config)), m_clock(clock), m_random(random) {
+    : m_config(std::move(config)), m_clock(clock), m_random(random), m_prices(PriceTable::builtIn()) {
+    // The loader already validated prices_file; a file that changed since is reported and skipped.
+    if (!m_config.pricesFile.empty())
+        if (auto error = m_prices.mergeFile(m_config.pricesFile)) Log::warn("prices_file ignored: " + *error, {});
+    std::vector<std::string> ids;
+    std::vector<std::optional<double>> budgets;
+    for (const auto& provider : m_config.providers) ids.push_back(provider.id), budgets.push_back(provider.budgetUsdPerDay);
+    m_spend = std::make_unique<SpendLedger>(m_clock, std::move(ids), std::move(budgets));
+    if (m_config.journal.enabled) openJournal();
     for (const auto& provider : m_config.providers) {
         m_breakers.push_back(std::make_unique<CircuitBreaker>(provider.id, provider.breaker, m_clock, m_random,
                                                               &m_events));
@@ -35,14 +46,41 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     std::vector<CircuitBreaker*> breakers;
     for (auto& b : m_breakers) breakers.push_back(b.get());
     m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{
-        m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); }});
+        m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); },
+        [this](std::size_t provider) { return m_spend->checkBudget(provider); }});
     m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);
     m_metrics = std::make_unique<MetricsRegistry>();
     m_admin = std::make_unique<AdminHandler>(*this, *m_metrics);
     m_handler->setAdminHandler(m_admin.get());
 }
 
-Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
+Engine::~Engine() {
+    stop(std::chrono::milliseconds(0));
+    if (m_journal) m_events.unsubscribe(m_journalSubscription);
+}
+
+void Engine::openJournal() {
+    std::error_code ec;
+    std::filesystem::create_directories(m_config.dataDir, ec);
+    std::string error;
+    m_journal = Journal::open(m_config.dataDir + "/journal.db", m_clock, m_config.journal.retentionDays, error);
+    if (!m_journal) {
+        Log::warn("journal disabled: " + error, {});
+        return;
+    }
+    // Today's spend survives a restart, so a daily budget does too: replay today's (UTC) attempts into the ledger.
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(m_clock.wallNow().time_since_epoch()).count();
+    const WallTime midnight{std::chrono::seconds{now - now % 86400}};
+    for (auto& a : m_journal->attempts(midnight, WallTime::max())) {
+        for (std::size_t i = 0; i < m_config.providers.size(); ++i)
+            if (m_config.providers[i].id == a.provider) {
+                a.providerIndex = i;
+                m_spend->record(a);
+            }
+    }
+    // The sink only enqueues: publish() may run under a breaker's lock.
+    m_journalSubscription = m_events.subscribe([journal = m_journal.get()](const Event& e) { journal->append(e); });
+}
 
 bool Engine::start(std::string& error) {
     if (m_server) return true;
@@ -76,9 +114,28 @@ std::string Engine::listenUrl() const {
 void Engine::adoptDemo(std::unique_ptr<sim::DemoProviders> demo) { m_demo = std::move(demo); }
 
 // Every attempt, refusals included, from any I/O thread. Each observer is thread-safe and quick.
-void Engine::onAttempt(const AttemptRecord& attempt) {
+void Engine::onAttempt(const AttemptRecord& recorded) {
+    AttemptRecord attempt = recorded;
+    if (attempt.outcome != Outcome::ShortCircuited && attempt.usage.reported)
+        attempt.costUsd = m_prices.cost(attempt.model, attempt.endpoint, attempt.usage);
     m_stats[attempt.providerIndex]->record(attempt);
     m_metrics->record(attempt);
+    m_spend->record(attempt);
+    if (m_journal) m_journal->append(attempt);
+}
+
+SpendReport Engine::spendReport(SpendBucket bucket, WallTime since) const {
+    if (!m_journal) return m_spend->report(bucket, since);
+    m_journal->flush();
+    return buildSpendReport(m_journal->attempts(since, WallTime::max()), bucket);
+}
+
+std::string Engine::attemptsCsv(WallTime since, WallTime until) const {
+    if (!m_journal) return m_spend->attemptsCsv(since, until);
+    m_journal->flush();
+    std::string csv = kAttemptsCsvHeader;
+    for (const auto& a : m_journal->attempts(since, until)) csv += attemptCsvRow(a);
+    return csv;
 }
 
 CircuitBreaker* Engine::breaker(std::string_view provider) {
@@ -99,6 +156,10 @@ ProviderSnapshot Engine::providerSnapshot(std::size_t index) const {
     p.breaker = m_breakers[index]->snapshot();
     p.figures = m_stats[index]->figures();
     p.budgetUsdPerDay = config.budgetUsdPerDay;
+    const ProviderSpend spend = m_spend->spend(index);
+    p.spendTodayUsd = spend.spendTodayUsd;
+    p.wastedTodayUsd = spend.wastedTodayUsd;
+    p.unpricedAttempts = spend.unpricedAttempts;
     return p;
 }
 
@@ -117,7 +178,10 @@ CommandResult Engine::operatorCommand(const std::string& provider, const char* a
         CircuitBreaker& breaker = *m_breakers[i];
         if (std::strcmp(action, "force_open") == 0) breaker.forceOpen(reason);
         else if (std::strcmp(action, "force_close") == 0) breaker.forceClose(reason);
-        else breaker.reset(reason);
+        else {
+            breaker.reset(reason);
+            m_spend->resetBudget(i); // reset also forgives today's budget (CONTRACT §2)
+        }
 
         Event event;
         event.type = EventType::Operator;

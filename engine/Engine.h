@@ -6,6 +6,8 @@
 #include "core/Clock.h"
 #include "core/EventBus.h"
 #include "core/Random.h"
+#include "spend/PriceTable.h"
+#include "spend/SpendLedger.h"
 
 #include <memory>
 #include <optional>
@@ -16,6 +18,7 @@ namespace fusebox {
 
 class AdminHandler;
 class CircuitBreaker;
+class Journal;
 class MetricsRegistry;
 class ProviderStats;
 class ProxyHandler;
@@ -75,6 +78,17 @@ public:
 
     CircuitBreaker* breaker(std::string_view provider);
 
+    // Spend since `since`, bucketed by minute, hour or day (UTC), one row per bucket and provider:
+    // {t, provider, requests, input_tokens, output_tokens, usd, wasted_usd}; `saved` estimates what the breakers
+    // saved (README "Spend"). From the journal when it is enabled (history survives a restart), else from memory
+    // (the latest 100 000 attempts). Unpriced attempts are not in usd.
+    SpendReport spendReport(SpendBucket bucket, WallTime since) const;
+    // One CSV row per upstream attempt (refusals included) with since <= time < until, RFC 4180, CRLF, header
+    // time,request_id,route,provider,model,outcome,status,ttfb_ms,duration_ms,input_tokens,output_tokens,usd,delivered
+    // (time ISO 8601 UTC; usd empty when the model has no price). From the journal when enabled, else memory.
+    std::string attemptsCsv(WallTime since, WallTime until) const;
+    const PriceTable& prices() const { return m_prices; }
+
     // --demo: the engine keeps the simulated providers alive and lets drills reach them.
     void adoptDemo(std::unique_ptr<sim::DemoProviders> demo);
     sim::DemoProviders* demo() { return m_demo.get(); }
@@ -83,11 +97,16 @@ private:
     CommandResult operatorCommand(const std::string& provider, const char* action, const std::string& reason);
     ProviderSnapshot providerSnapshot(std::size_t index) const;
     void onAttempt(const AttemptRecord& attempt);
+    void openJournal();
 
     Config m_config;
     Clock& m_clock;
     Random& m_random;
     EventBus m_events;
+    PriceTable m_prices;
+    std::unique_ptr<SpendLedger> m_spend;
+    std::unique_ptr<Journal> m_journal; // null when journal.enabled is false or the file cannot be opened
+    uint64_t m_journalSubscription = 0;
     std::vector<std::unique_ptr<CircuitBreaker>> m_breakers; // parallel to m_config.providers
     std::vector<std::unique_ptr<ProviderStats>> m_stats;     // parallel to m_config.providers
     std::unique_ptr<sim::DemoProviders> m_demo;

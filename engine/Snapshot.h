@@ -19,6 +19,9 @@ struct ProviderSnapshot {
     BreakerSnapshot breaker;
     ProviderFigures figures;
     std::optional<double> budgetUsdPerDay;
+    double spendTodayUsd = 0;      // priced attempts today (UTC)
+    double wastedTodayUsd = 0;     // of which the answer did not reach the client whole
+    uint64_t unpricedAttempts = 0; // attempts with usage but no price, since start (never counted as $0)
 };
 
 struct EngineSnapshot {

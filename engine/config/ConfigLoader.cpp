@@ -4,6 +4,7 @@
 #include "config/DefaultConfig.h"
 #include "config/ListenAddress.h"
 #include "core/AtomicFile.h"
+#include "spend/PriceTable.h"
 
 #include <algorithm>
 #include <set>
@@ -40,6 +41,10 @@ public:
         readProviders(root, config);
         readRoutes(root, config);
         if (auto v = m_reader.string(root, "prices_file", "")) config.pricesFile = expandHome(*v, m_options.env);
+        if (!config.pricesFile.empty()) {
+            PriceTable prices;
+            if (auto error = prices.mergeFile(config.pricesFile)) m_reader.error("prices_file", *error);
+        }
         readRedis(root, config);
         readLimits(root, config);
         readJournal(root, config);

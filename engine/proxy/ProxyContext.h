@@ -4,6 +4,7 @@
 #include "config/Config.h"
 #include "routing/AttemptRecord.h"
 #include "routing/RouteTable.h"
+#include "spend/SpendLedger.h"
 
 #include <functional>
 #include <vector>
@@ -16,6 +17,8 @@ struct ProxyContext {
     std::vector<CircuitBreaker*> breakers; // by provider index
     Clock& clock;
     std::function<void(const AttemptRecord&)> recordAttempt;
+    // Refuses a provider whose daily budget is spent, like an open breaker; checked before the breaker.
+    std::function<std::optional<BudgetRefusal>(std::size_t providerIndex)> budgetGate;
 };
 
 } // namespace fusebox

@@ -113,6 +113,12 @@ void ProxyExchange::tryTargets() {
                           std::nullopt);
             continue;
         }
+        if (m_context.budgetGate) {
+            if (auto refusal = m_context.budgetGate(target.providerIndex)) {
+                recordRefusal(target, Outcome::ShortCircuited, "over_budget", refusal->reason, refusal->retryAfterS);
+                continue;
+            }
+        }
         Admission admission = breaker.tryAcquire();
         if (!admission) {
             const double retry = std::chrono::duration<double>(admission.refusal.retryAfter).count();
@@ -488,7 +494,12 @@ void ProxyExchange::answerUnavailable() {
     double soonest = 1e18;
     for (const auto& target : m_resolution.targets) {
         const auto breaker = m_context.breakers[target.providerIndex]->snapshot();
-        soonest = std::min(soonest, breaker.retryAfterS.value_or(breaker.policy.openS));
+        double retry = breaker.retryAfterS.value_or(breaker.policy.openS);
+        // A provider over its daily budget stays refused until 00:00 UTC, whatever its breaker says.
+        const std::string& id = m_context.config.providers[target.providerIndex].id;
+        for (const auto& a : m_attempts)
+            if (a.provider == id && a.state == "over_budget" && a.retryAfterS) retry = std::max(retry, *a.retryAfterS);
+        soonest = std::min(soonest, retry);
     }
     if (soonest >= 1e18) soonest = m_context.config.breaker.openS;
     const long retryHeader = std::max(1L, static_cast<long>(std::ceil(soonest)));

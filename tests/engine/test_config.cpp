@@ -5,9 +5,11 @@
 #include "core/AtomicFile.h"
 #include "TestSupport.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace fusebox;
@@ -224,13 +226,17 @@ private slots:
     }
 
     void variablesExpandInAnyString() {
+        // prices_file is read and validated by the loader, so it must exist.
+        QTemporaryDir home;
+        const std::string homePath = home.path().toStdString();
+        std::ofstream(homePath + "/prices.json") << R"({"models": {}})";
         auto r = parse(R"({"providers": [{"id": "a", "kind": "openai", "base_url": "${BASE}/v1", "api_key": "pre-${KEY}-post"}],
                           "prices_file": "${HOME}/prices.json"})",
-                       {{"HOME", "/home/op"}, {"BASE", "http://gw:8080"}, {"KEY", "s3cret"}});
+                       {{"HOME", homePath}, {"BASE", "http://gw:8080"}, {"KEY", "s3cret"}});
         QVERIFY2(r.ok(), formatErrors(r.errors).c_str());
         QCOMPARE(r.config->providers[0].baseUrl, std::string("http://gw:8080/v1"));
         QCOMPARE(r.config->providers[0].apiKey, std::string("pre-s3cret-post"));
-        QCOMPARE(r.config->pricesFile, std::string("/home/op/prices.json"));
+        QCOMPARE(r.config->pricesFile, homePath + "/prices.json");
     }
 
     void errorsNeverEchoAnExpandedSecret() {

@@ -1,0 +1,215 @@
+#include "spend/SpendLedger.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+namespace fusebox {
+
+namespace {
+
+constexpr int64_t kDay = 86400;
+
+int64_t unixSeconds(WallTime t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::string money(double usd) {
+    char buffer[64];
+    // Cents when the amount has no finer part ($5.00), else as written ($0.0002).
+    if (std::fabs(usd * 100 - std::round(usd * 100)) < 1e-9) std::snprintf(buffer, sizeof buffer, "%.2f", usd);
+    else std::snprintf(buffer, sizeof buffer, "%g", usd);
+    return buffer;
+}
+
+std::string csvField(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+bool failed(Outcome o) {
+    return o != Outcome::Success && o != Outcome::ShortCircuited && o != Outcome::ClientError &&
+           o != Outcome::Cancelled;
+}
+
+} // namespace
+
+const char* const kAttemptsCsvHeader =
+    "time,request_id,route,provider,model,outcome,status,ttfb_ms,duration_ms,input_tokens,output_tokens,usd,"
+    "delivered\r\n";
+
+std::string attemptCsvRow(const AttemptRecord& a) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(a.at.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char time[40];
+    std::snprintf(time, sizeof time, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    std::string usd;
+    if (a.costUsd) {
+        char buffer[48];
+        std::snprintf(buffer, sizeof buffer, "%.8f", *a.costUsd);
+        usd = buffer;
+    }
+    std::string row = time;
+    for (const std::string* s : {&a.requestId, &a.route, &a.provider, &a.model}) row += "," + csvField(*s);
+    row += "," + std::string(outcomeName(a.outcome));
+    row += "," + std::to_string(a.status);
+    row += "," + std::to_string(a.timeToFirstByte.count());
+    row += "," + std::to_string(a.duration.count());
+    row += "," + std::to_string(a.usage.inputTokens);
+    row += "," + std::to_string(a.usage.outputTokens);
+    row += "," + usd; // empty when unpriced, never 0
+    row += a.delivered ? ",true" : ",false";
+    return row + "\r\n";
+}
+
+SpendSaved estimateSaved(const std::vector<AttemptRecord>& attempts) {
+    struct Acc {
+        uint64_t refused = 0, failures = 0, pricedFailures = 0;
+        double usd = 0, seconds = 0;
+    };
+    std::map<std::string, Acc> by;
+    for (const auto& a : attempts) {
+        Acc& acc = by[a.provider];
+        if (a.outcome == Outcome::ShortCircuited) ++acc.refused;
+        else if (failed(a.outcome)) {
+            ++acc.failures;
+            acc.seconds += std::chrono::duration<double>(a.duration).count();
+            if (a.costUsd) ++acc.pricedFailures, acc.usd += *a.costUsd;
+        }
+    }
+    SpendSaved saved;
+    for (const auto& [provider, acc] : by) {
+        saved.shortCircuited += acc.refused;
+        if (acc.refused == 0) continue;
+        if (acc.failures > 0) saved.estSeconds += acc.refused * acc.seconds / acc.failures;
+        if (acc.pricedFailures > 0) saved.estUsd += acc.refused * acc.usd / acc.pricedFailures;
+    }
+    return saved;
+}
+
+SpendLedger::SpendLedger(Clock& clock, std::vector<std::string> providers,
+                         std::vector<std::optional<double>> budgets, std::size_t keepAttempts)
+    : m_clock(clock), m_keep(keepAttempts) {
+    for (std::size_t i = 0; i < providers.size(); ++i)
+        m_providers.push_back({providers[i], i < budgets.size() ? budgets[i] : std::nullopt});
+}
+
+int64_t SpendLedger::utcDay() const {
+    const int64_t s = unixSeconds(m_clock.wallNow());
+    return s >= 0 ? s / kDay : (s - kDay + 1) / kDay;
+}
+
+void SpendLedger::rollDay(Provider& p) const {
+    const int64_t today = utcDay();
+    if (p.day == today) return;
+    p.day = today;
+    p.spendToday = p.wastedToday = p.budgetSpend = 0;
+}
+
+int64_t SpendLedger::bucketSeconds(SpendBucket bucket) {
+    switch (bucket) {
+    case SpendBucket::Minute: return 60;
+    case SpendBucket::Hour: return 3600;
+    case SpendBucket::Day: return kDay;
+    }
+    return 60;
+}
+
+void SpendLedger::record(const AttemptRecord& attempt) {
+    std::lock_guard lock(m_mutex);
+    if (attempt.providerIndex < m_providers.size()) {
+        Provider& p = m_providers[attempt.providerIndex];
+        rollDay(p);
+        if (attempt.costUsd) {
+            p.spendToday += *attempt.costUsd;
+            p.budgetSpend += *attempt.costUsd;
+            if (wasted(attempt)) p.wastedToday += *attempt.costUsd;
+        } else if (attempt.usage.reported && attempt.outcome != Outcome::ShortCircuited) {
+            ++p.unpriced;
+        }
+    }
+    m_attempts.push_back(attempt);
+    while (m_attempts.size() > m_keep) m_attempts.pop_front();
+}
+
+std::optional<BudgetRefusal> SpendLedger::checkBudget(std::size_t provider) const {
+    std::lock_guard lock(m_mutex);
+    if (provider >= m_providers.size()) return std::nullopt;
+    Provider& p = m_providers[provider];
+    if (!p.budget) return std::nullopt;
+    rollDay(p);
+    if (p.budgetSpend < *p.budget) return std::nullopt;
+    const double now = std::chrono::duration<double>(m_clock.wallNow().time_since_epoch()).count();
+    const double midnight = static_cast<double>((utcDay() + 1) * kDay);
+    return BudgetRefusal{"daily budget $" + money(*p.budget) + " reached", std::max(0.0, midnight - now)};
+}
+
+void SpendLedger::resetBudget(std::size_t provider) {
+    std::lock_guard lock(m_mutex);
+    if (provider >= m_providers.size()) return;
+    rollDay(m_providers[provider]);
+    m_providers[provider].budgetSpend = 0;
+}
+
+ProviderSpend SpendLedger::spend(std::size_t provider) const {
+    std::lock_guard lock(m_mutex);
+    if (provider >= m_providers.size()) return {};
+    Provider& p = m_providers[provider];
+    rollDay(p);
+    return {p.spendToday, p.wastedToday, p.unpriced};
+}
+
+SpendReport SpendLedger::report(SpendBucket bucket, WallTime since) const {
+    std::vector<AttemptRecord> window;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& a : m_attempts)
+            if (a.at >= since) window.push_back(a);
+    }
+    return buildSpendReport(window, bucket);
+}
+
+SpendReport buildSpendReport(const std::vector<AttemptRecord>& window, SpendBucket bucket) {
+    const int64_t width = SpendLedger::bucketSeconds(bucket);
+    std::map<std::pair<int64_t, std::string>, SpendBucketRow> rows;
+    for (const auto& a : window) {
+        if (a.outcome == Outcome::ShortCircuited) continue;
+        const int64_t s = unixSeconds(a.at);
+        const int64_t t = (s >= 0 ? s / width : (s - width + 1) / width) * width;
+        SpendBucketRow& row = rows[{t, a.provider}];
+        row.t = t;
+        row.provider = a.provider;
+        ++row.requests;
+        row.inputTokens += static_cast<uint64_t>(a.usage.inputTokens);
+        row.outputTokens += static_cast<uint64_t>(a.usage.outputTokens);
+        if (a.costUsd) {
+            row.usd += *a.costUsd;
+            if (SpendLedger::wasted(a)) row.wastedUsd += *a.costUsd;
+        } else if (a.usage.reported) {
+            ++row.unpriced;
+        }
+    }
+    SpendReport report;
+    for (auto& [key, row] : rows) report.buckets.push_back(std::move(row));
+    report.saved = estimateSaved(window);
+    return report;
+}
+
+std::string SpendLedger::attemptsCsv(WallTime since, WallTime until) const {
+    std::string csv = kAttemptsCsvHeader;
+    std::lock_guard lock(m_mutex);
+    for (const auto& a : m_attempts)
+        if (a.at >= since && a.at < until) csv += attemptCsvRow(a);
+    return csv;
+}
+
+} // namespace fusebox

@@ -1,0 +1,77 @@
+#pragma once
+// The durable journal: every attempt and every breaker, operator and route event in SQLite (WAL) at
+// data_dir/journal.db. Callers only enqueue; a writer thread commits the queue in one transaction at least once a
+// second, so a crash (even kill -9) loses at most the last second and the file opens clean. Rows older than
+// journal.retention_days (by the injected Clock) are pruned once an hour. Schema versioned by PRAGMA user_version;
+// older files are migrated in place on open.
+#include "core/Clock.h"
+#include "core/Event.h"
+#include "routing/AttemptRecord.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+struct sqlite3;
+
+namespace fusebox {
+
+class Journal {
+public:
+    static constexpr int kSchemaVersion = 2;
+
+    // Opens (creating or migrating) the journal at `path`. nullptr with `error` set when it cannot.
+    static std::unique_ptr<Journal> open(const std::string& path, Clock& clock, int retentionDays,
+                                         std::string& error);
+    ~Journal(); // commits what is queued, then closes
+    Journal(const Journal&) = delete;
+    Journal& operator=(const Journal&) = delete;
+
+    // From any thread, never blocks on the disk.
+    void append(const AttemptRecord& attempt);
+    void append(const Event& event);
+
+    // Waits until everything queued before this call is committed (tests, shutdown).
+    void flush();
+    uint64_t committedAttempts() const { return m_committedAttempts.load(); }
+    // Deletes rows older than the retention; returns how many. The writer calls it once an hour by the Clock.
+    int prune();
+
+    // Reads back attempts with since <= at < until, oldest first (a separate connection; WAL lets it run beside
+    // the writer).
+    std::vector<AttemptRecord> attempts(WallTime since, WallTime until) const;
+    uint64_t eventCount() const;
+
+private:
+    Journal(sqlite3* db, std::string path, Clock& clock, int retentionDays);
+    void run();
+    void pruneIfDue();
+    void commit(std::deque<std::variant<AttemptRecord, Event>>& batch);
+
+    sqlite3* m_db;
+    std::string m_path;
+    Clock& m_clock;
+    int m_retentionDays;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::condition_variable m_done;
+    std::deque<std::variant<AttemptRecord, Event>> m_queue;
+    uint64_t m_enqueued = 0, m_written = 0; // under m_mutex
+    bool m_stop = false;
+    int m_flushWaiters = 0;
+    std::atomic<uint64_t> m_committedAttempts{0};
+    WallTime m_lastPrune{};
+    std::mutex m_dbMutex; // the writer connection: the writer thread and prune()
+    std::thread m_writer;
+};
+
+// For tests of the migration: creates an empty journal file with the version 1 schema.
+bool createJournalV1(const std::string& path, std::string& error);
+
+} // namespace fusebox
