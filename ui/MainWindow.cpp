@@ -127,7 +127,6 @@ QWidget* MainWindow::buildHeader() {
     row->addWidget(caption("Spend today", header));
     m_spendToday = headline("headlineSpend", header);
     m_spendToday->setText("—");
-    m_spendToday->setToolTip("unpriced: the engine does not report spend yet");
     row->addWidget(m_spendToday);
     return header;
 }
@@ -261,6 +260,20 @@ void MainWindow::showSnapshot() {
     }
     m_rps->setText(console::rate(rps));
     m_errors->setText(console::percent(rps > 0 ? errorWeighted / rps : 0.0));
+    double spend = 0, wasted = 0;
+    uint64_t unpriced = 0;
+    for (const auto& p : snapshot.providers) {
+        spend += p.spendTodayUsd;
+        wasted += p.wastedTodayUsd;
+        unpriced += p.unpricedAttempts;
+    }
+    // Unpriced attempts are never shown as $0: the figure says they are missing from it.
+    m_spendToday->setText(QString("$%1%2").arg(spend, 0, 'f', 4).arg(unpriced > 0 ? " + unpriced" : ""));
+    m_spendToday->setToolTip(QString("Today (UTC), priced attempts: $%1\nWasted (answer not delivered): $%2\n"
+                                     "Attempts with no price (tokens counted, cost unknown): %3")
+                                 .arg(spend, 0, 'f', 4)
+                                 .arg(wasted, 0, 'f', 4)
+                                 .arg(unpriced));
     const QString overall = refusing > 0 ? QString("%1 open").arg(refusing)
                                          : (worst == BreakerState::Closed ? QString("all closed") : console::stateName(worst));
     m_overall->setText(overall);

@@ -17,6 +17,7 @@ bool ProviderHistory::add(const fusebox::EngineSnapshot& snapshot) {
         point.requestsPerSecond = p.figures.requestsPerSecond;
         point.inputTokens = static_cast<double>(p.figures.inputTokensTotal);
         point.outputTokens = static_cast<double>(p.figures.outputTokensTotal);
+        point.spendUsd = p.spendTodayUsd;
         points.push_back(point);
         while (!points.empty() && points.front().msecs < now - kSpanMs) points.pop_front();
     }

@@ -16,7 +16,7 @@ struct HistoryPoint {
     double requestsPerSecond = 0;
     double inputTokens = 0;  // totals since start
     double outputTokens = 0;
-    std::optional<double> spendUsd; // not in the snapshot yet: stays unset until the engine reports spend
+    std::optional<double> spendUsd; // today's (UTC) priced spend of the provider
 };
 
 class ProviderHistory : public QObject {

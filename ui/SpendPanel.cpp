@@ -17,7 +17,7 @@ SpendPanel::SpendPanel(const ProviderHistory& history, QWidget* parent)
     : QWidget(parent), m_history(history), m_spend(new QLabel(this)) {
     setObjectName("spendPanel");
     m_spend->setObjectName("spendSummary");
-    m_spend->setText("Spend: — (unpriced: no spend figure from the engine yet; tokens are counted below)");
+    m_spend->setText("Spend today: — (no attempts yet)");
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_spend);
     m_requests = makeChart("Requests per second", "%.1f /s", "requestsChart");
@@ -83,5 +83,5 @@ void SpendPanel::redraw(qint64 now) {
         c->time->setRange(QDateTime::fromMSecsSinceEpoch(now - ProviderHistory::kSpanMs), QDateTime::fromMSecsSinceEpoch(now));
     m_requests.value->setRange(0, std::ceil(maxRequests * 1.2));
     m_tokens.value->setRange(0, std::ceil(maxTokens * 1.1));
-    if (spend) m_spend->setText(QString("Spend (since start): $%1").arg(*spend, 0, 'f', 4));
+    if (spend) m_spend->setText(QString("Spend today (UTC): $%1").arg(*spend, 0, 'f', 4));
 }

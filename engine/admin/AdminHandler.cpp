@@ -9,6 +9,7 @@
 #include "proxy/HttpAnswers.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 
@@ -89,6 +90,36 @@ std::optional<json> objectBody(const Request& request, std::string& problem) {
     return body;
 }
 
+// The value of `name` in the target's query string, if given.
+std::optional<std::string> queryValue(std::string_view target, std::string_view name) {
+    const auto query = target.find('?');
+    if (query == std::string_view::npos) return std::nullopt;
+    std::string_view rest = target.substr(query + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        const auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) return percentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        rest.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+// A unix time query parameter: `fallback` when absent; nullopt (and `problem` set) when not a number.
+std::optional<WallTime> unixParam(std::string_view target, std::string_view name, WallTime fallback,
+                                  std::string& problem) {
+    const auto value = queryValue(target, name);
+    if (!value) return fallback;
+    char* end = nullptr;
+    const double seconds = std::strtod(value->c_str(), &end);
+    if (value->empty() || end != value->c_str() + value->size() || seconds < 0) {
+        problem = std::string(name) + " must be a unix time in seconds (got \"" + *value + "\")";
+        return std::nullopt;
+    }
+    return WallTime{std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds))};
+}
+
 } // namespace
 
 AdminHandler::AdminHandler(Engine& engine, MetricsRegistry& metrics)
@@ -131,8 +162,10 @@ void AdminHandler::handle(const std::shared_ptr<ClientSession>& session, Request
         std::string_view pattern;
         Answer answer;
     };
-    // One line per endpoint. /admin/v1/spend and /admin/v1/attempts.csv join here when spend lands.
+    // One line per endpoint.
     static const Endpoint kEndpoints[] = {
+        {http::verb::get, "/admin/v1/spend", &AdminHandler::spend},
+        {http::verb::get, "/admin/v1/attempts.csv", &AdminHandler::attemptsCsv},
         {http::verb::get, "/admin/v1/state", &AdminHandler::state},
         {http::verb::get, "/metrics", &AdminHandler::metrics},
         {http::verb::post, "/admin/v1/providers/{}/force-open", &AdminHandler::providerCommand},
@@ -160,6 +193,47 @@ void AdminHandler::handle(const std::shared_ptr<ClientSession>& session, Request
 
 Response AdminHandler::protocolError(int status, const std::string&, const std::string& message) {
     return jsonResponse(status, {{"error", {{"type", "invalid_request"}, {"message", message}}}});
+}
+
+Response AdminHandler::spend(Call& call) {
+    const std::string_view target(call.request.target().data(), call.request.target().size());
+    const std::string bucketName = queryValue(target, "bucket").value_or("hour");
+    SpendBucket bucket;
+    std::chrono::seconds span;
+    if (bucketName == "minute") bucket = SpendBucket::Minute, span = std::chrono::hours(1);
+    else if (bucketName == "hour") bucket = SpendBucket::Hour, span = std::chrono::hours(24);
+    else if (bucketName == "day") bucket = SpendBucket::Day, span = std::chrono::hours(24 * 30);
+    else return error(call, 400, "invalid_request", "bucket must be minute, hour or day (got \"" + bucketName + "\")");
+    // Without `since`: the last hour by minute, the last day by hour, the last 30 days by day.
+    std::string problem;
+    const auto since = unixParam(target, "since", m_engine.clock().wallNow() - span, problem);
+    if (!since) return error(call, 400, "invalid_request", problem);
+    const SpendReport report = m_engine.spendReport(bucket, *since);
+    json buckets = json::array();
+    for (const auto& b : report.buckets)
+        buckets.push_back({{"t", b.t}, {"provider", b.provider}, {"requests", b.requests},
+                           {"input_tokens", b.inputTokens}, {"output_tokens", b.outputTokens}, {"usd", b.usd},
+                           {"wasted_usd", b.wastedUsd}, {"unpriced", b.unpriced}});
+    return answerJson(call, 200,
+                      {{"buckets", std::move(buckets)},
+                       {"saved", {{"short_circuited", report.saved.shortCircuited},
+                                  {"est_usd", report.saved.estUsd},
+                                  {"est_seconds", report.saved.estSeconds}}}});
+}
+
+Response AdminHandler::attemptsCsv(Call& call) {
+    const std::string_view target(call.request.target().data(), call.request.target().size());
+    std::string problem;
+    const WallTime now = m_engine.clock().wallNow();
+    const auto since = unixParam(target, "since", now - std::chrono::hours(24), problem);
+    const auto until = since ? unixParam(target, "until", now + std::chrono::seconds(1), problem) : std::nullopt;
+    if (!since || !until) return error(call, 400, "invalid_request", problem);
+    Response r{http::status::ok, call.request.version()};
+    r.set(http::field::content_type, "text/csv; charset=utf-8");
+    r.set(http::field::content_disposition, "attachment; filename=\"attempts.csv\"");
+    r.set("x-request-id", call.requestId);
+    r.body() = m_engine.attemptsCsv(*since, *until);
+    return r;
 }
 
 Response AdminHandler::state(Call& call) {

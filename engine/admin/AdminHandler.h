@@ -41,6 +41,8 @@ class AdminHandler final : public RequestHandler {
     Response metrics(Call& call);
     Response providerCommand(Call& call);
     Response putRoute(Call& call);
+    Response spend(Call& call);
+    Response attemptsCsv(Call& call);
     void events(Call& call);
 
     Response answerJson(Call& call, int status, const nlohmann::json& body);

@@ -45,7 +45,9 @@ json providerJson(const ProviderSnapshot& p) {
           {"buckets", std::move(buckets)}}},
         {"latency_ms", {{"p50", p.figures.p50Ms}, {"p95", p.figures.p95Ms}, {"p99", p.figures.p99Ms}}},
         // Placeholder until the spend accounting feeds the snapshot: null means "not known", never $0.
-        {"spend_usd", nullptr},
+        {"spend_usd", p.spendTodayUsd}, // today (UTC), priced attempts only
+        {"wasted_usd", p.wastedTodayUsd},
+        {"unpriced_attempts", p.unpricedAttempts},
         // Extensions: safe to show (a variable name, never a key).
         {"has_key", p.hasKey},
     };

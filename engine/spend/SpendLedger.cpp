@@ -1,5 +1,7 @@
 #include "spend/SpendLedger.h"
 
+#include "core/TimeFormat.h"
+
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -45,21 +47,15 @@ const char* const kAttemptsCsvHeader =
     "delivered\r\n";
 
 std::string attemptCsvRow(const AttemptRecord& a) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(a.at.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char time[40];
-    std::snprintf(time, sizeof time, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
     std::string usd;
     if (a.costUsd) {
         char buffer[48];
         std::snprintf(buffer, sizeof buffer, "%.8f", *a.costUsd);
         usd = buffer;
     }
-    std::string row = time;
-    for (const std::string* s : {&a.requestId, &a.route, &a.provider, &a.model}) row += "," + csvField(*s);
+    std::string row = isoTime(a.at);
+    // append, not "," + string: GCC 12 warns falsely (-Wrestrict) on that form.
+    for (const std::string* s : {&a.requestId, &a.route, &a.provider, &a.model}) row.append(",").append(csvField(*s));
     row += "," + std::string(outcomeName(a.outcome));
     row += "," + std::to_string(a.status);
     row += "," + std::to_string(a.timeToFirstByte.count());

@@ -24,6 +24,7 @@ public:
     Headless(const std::string& config, const QStringList& extra = {}) {
         m_path = writeTempFile(m_dir, "fusebox.json", config);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_DATA_HOME", m_dir.path()); // the journal goes to the test's own directory
         env.insert("TEST_PROVIDER_KEY", QString::fromStdString(kProviderKey));
         m_process.setProcessEnvironment(env);
         m_process.start(QString::fromLocal8Bit(qgetenv("FUSEBOX_BINARY_DIR")) + "/app/fusebox",

@@ -92,9 +92,11 @@ class SecretsTest : public QObject {
             StderrCapture capture(logPath);
             Log::setMinimum(LogLevel::Debug);
             LoadOptions load;
-            load.env = [](const std::string& name) -> std::optional<std::string> {
+            // HOME in the temp dir: the journal (which the key must not reach either) is this test's alone.
+            const std::string home = dir.path().toStdString();
+            load.env = [home](const std::string& name) -> std::optional<std::string> {
                 if (name == "FUSEBOX_TEST_KEY") return kSecret;
-                if (name == "HOME") return std::string("/tmp");
+                if (name == "HOME") return home;
                 return std::nullopt;
             };
             auto loaded = loadConfigFile(configPath, load);
@@ -144,6 +146,10 @@ class SecretsTest : public QObject {
         Log::setMinimum(LogLevel::Info);
         written = readFile(configPath);
         logs = readFile(logPath);
+        // The journal, main file and write-ahead log both: every attempt and event above is in it.
+        const std::string journalPath = dir.path().toStdString() + "/.local/share/fusebox/journal.db";
+        std::string journal = readFile(journalPath) + readFile(journalPath + "-wal");
+        QVERIFY2(journal.find("default") != std::string::npos, "the journal holds nothing: nothing was checked");
 
         // The key was really in use: the sims received it.
         QCOMPARE(betaSim.recentRequests().front().header("authorization"), "Bearer " + kSecret);
@@ -158,7 +164,8 @@ class SecretsTest : public QObject {
                                                                       {"/metrics", &metrics},
                                                                       {"event stream", &events},
                                                                       {"config written back", &written},
-                                                                      {"log output", &logs}};
+                                                                      {"log output", &logs},
+                                                                      {"journal", &journal}};
         for (const auto& [what, text] : outputs)
             QVERIFY2(text->find(kSecret) == std::string::npos,
                      (std::string(what) + " shows the key:\n" + *text).c_str());

@@ -15,7 +15,7 @@ sim::Options ProxyRig::fastSimOptions() {
 }
 
 ProxyRig::ProxyRig(const std::string& configJson, int sims, sim::Options simOptions) {
-    std::map<std::string, std::string> vars = {{"HOME", "/tmp"}};
+    std::map<std::string, std::string> vars = {{"HOME", home()}};
     for (int i = 0; i < sims; ++i) {
         auto sim = std::make_unique<sim::SimProvider>(simOptions);
         if (!sim->start()) {

@@ -6,6 +6,8 @@
 #include "SimHttpClient.h"
 #include "sim/SimProvider.h"
 
+#include <QTemporaryDir>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,7 +33,11 @@ public:
     // How many requests reached sim i for a path (e.g. "/v1/chat/completions").
     int requestsAt(int i, const std::string& path);
 
+    // The rig's own HOME: the default data_dir (and so the journal) lives under it, one per rig.
+    std::string home() const { return m_home.path().toStdString(); }
+
 private:
+    QTemporaryDir m_home;
     std::vector<std::unique_ptr<sim::SimProvider>> m_sims;
     std::unique_ptr<Engine> m_engine;
     std::string m_error;

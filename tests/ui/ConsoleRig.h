@@ -34,8 +34,10 @@ struct Console {
 
     bool start() {
         if (!sim1.start() || !sim2.start()) return false;
+        // data_dir in the rig's temp dir: the journal (and today's spend replayed from it) is this test's alone.
         const std::string json = R"({
   "listen": "127.0.0.1:0",
+  "data_dir": ")" + dir.path().toStdString() + R"(/data",
   "breaker": { "consecutive_failures": 2, "open_s": 30, "jitter": 0 },
   "providers": [
     { "id": "p1", "kind": "openai", "base_url": ")" + sim1.openaiBaseUrl() + R"(", "api_key": "k1" },

@@ -23,7 +23,9 @@ private slots:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
 
     void loadAndDrills() {
-        auto loaded = parseConfig(R"({"listen": "127.0.0.1:0"})", "demo.json");
+        QTemporaryDir data; // the journal of this test alone
+        auto loaded = parseConfig(R"({"listen": "127.0.0.1:0", "data_dir": ")" + data.path().toStdString() + R"("})",
+                                  "demo.json");
         QVERIFY(loaded.ok());
         auto demo = std::make_unique<sim::DemoProviders>();
         std::string error;
