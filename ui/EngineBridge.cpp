@@ -56,3 +56,12 @@ bool EngineBridge::setRoute(const QString& route, const std::vector<fusebox::Rou
 bool EngineBridge::drill(const QString& provider, const QString& kind) {
     return report(m_engine.drill(provider.toStdString(), kind.toStdString()));
 }
+
+fusebox::SpendReport EngineBridge::spendReport(fusebox::SpendBucket bucket, qint64 sinceUnix) const {
+    return m_engine.spendReport(bucket, fusebox::WallTime{std::chrono::seconds{sinceUnix}});
+}
+
+std::string EngineBridge::attemptsCsv(qint64 sinceUnix, qint64 untilUnix) const {
+    return m_engine.attemptsCsv(fusebox::WallTime{std::chrono::seconds{sinceUnix}},
+                                fusebox::WallTime{std::chrono::seconds{untilUnix}});
+}

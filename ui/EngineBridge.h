@@ -17,6 +17,9 @@ public:
     ~EngineBridge() override;
 
     const fusebox::EngineSnapshot& snapshot() const { return m_snapshot; }
+    // Spend history and the attempts CSV, read from the engine's journal (unix seconds).
+    fusebox::SpendReport spendReport(fusebox::SpendBucket bucket, qint64 sinceUnix) const;
+    std::string attemptsCsv(qint64 sinceUnix, qint64 untilUnix) const;
     // Never faster than 10 Hz, whatever is asked.
     void setPollInterval(int ms) { m_timer.setInterval(std::max(ms, 100)); }
     int pollInterval() const { return m_timer.interval(); }

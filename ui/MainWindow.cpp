@@ -10,6 +10,11 @@
 #include "RoutesPanel.h"
 #include "SpendPanel.h"
 
+#include <QDateTime>
+#include <QFileDialog>
+#include <QSaveFile>
+#include <QStatusBar>
+
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -71,7 +76,7 @@ MainWindow::MainWindow(EngineBridge& bridge, QWidget* parent)
     m_tabs = new QTabWidget(central);
     m_tabs->setObjectName("mainTabs");
     m_tabs->addTab(buildBoard(), "Board");
-    m_spend = new SpendPanel(*m_history, m_tabs);
+    m_spend = new SpendPanel(*m_history, m_bridge, m_tabs);
     m_tabs->addTab(m_spend, "Spend");
     layout->addWidget(m_tabs, 1);
     setCentralWidget(central);
@@ -131,6 +136,15 @@ QWidget* MainWindow::buildHeader() {
     return header;
 }
 
+bool MainWindow::exportAttempts(const QString& path) {
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const std::string csv = m_bridge.attemptsCsv(now - 30 * 86400, now + 1);
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) return false;
+    file.write(csv.data(), static_cast<qint64>(csv.size()));
+    return file.commit();
+}
+
 QWidget* MainWindow::buildBoard() {
     m_boardSplit = new QSplitter(Qt::Vertical, this);
     m_boardSplit->setObjectName("boardSplit");
@@ -169,6 +183,12 @@ QWidget* MainWindow::buildBoard() {
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu("&File");
+    file->addAction("&Export attempts as CSV...", this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, "Export attempts", "attempts.csv", "CSV (*.csv)");
+        if (path.isEmpty()) return;
+        if (exportAttempts(path)) statusBar()->showMessage("Attempts written to " + path, 5000);
+        else statusBar()->showMessage("Could not write " + path, 8000);
+    });
     file->addAction("&Quit", QKeySequence::Quit, qApp, &QApplication::quit);
     if (!m_bridge.demoMode()) return;
     QMenu* drills = menuBar()->addMenu("&Drill");

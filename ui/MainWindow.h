@@ -35,6 +35,8 @@ public:
     RoutesPanel& routesPanel() { return *m_routes; }
     ChartsPanel& chartsPanel() { return *m_charts; }
     SpendPanel& spendPanel() { return *m_spend; }
+    // Writes every attempt of the last 30 days as CSV (the columns of /admin/v1/attempts.csv). False on an I/O error.
+    bool exportAttempts(const QString& path);
     ProviderHistory& history() { return *m_history; }
     // The worst breaker state over all providers, as the tray shows it.
     QString overallState() const;

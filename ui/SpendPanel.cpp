@@ -1,6 +1,7 @@
 #include "SpendPanel.h"
 
 #include "ProviderHistory.h"
+#include "SpendHistoryChart.h"
 
 #include <QChart>
 #include <QChartView>
@@ -13,20 +14,22 @@
 
 #include <cmath>
 
-SpendPanel::SpendPanel(const ProviderHistory& history, QWidget* parent)
-    : QWidget(parent), m_history(history), m_spend(new QLabel(this)) {
+SpendPanel::SpendPanel(const ProviderHistory& history, EngineBridge& bridge, QWidget* parent)
+    : QWidget(parent), m_history(history), m_spend(new QLabel(this)),
+      m_historyChart(new SpendHistoryChart(bridge, this)) {
     setObjectName("spendPanel");
     m_spend->setObjectName("spendSummary");
     m_spend->setText("Spend today: — (no attempts yet)");
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_spend);
+    layout->addWidget(m_historyChart, 1);
     m_requests = makeChart("Requests per second", "%.1f /s", "requestsChart");
     m_tokens = makeChart("Tokens since start (input + output)", "%d", "tokensChart");
     for (auto* chart : {m_requests.chart, m_tokens.chart}) {
         auto* view = new QChartView(chart, this);
         view->setObjectName(chart->objectName());
         view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumHeight(200);
+        view->setMinimumHeight(140);
         layout->addWidget(view, 1);
     }
 }

@@ -4,7 +4,9 @@
 #include <QHash>
 #include <QWidget>
 
+class EngineBridge;
 class ProviderHistory;
+class SpendHistoryChart;
 class QChart;
 class QLabel;
 class QLineSeries;
@@ -14,7 +16,8 @@ class QDateTimeAxis;
 class SpendPanel : public QWidget {
     Q_OBJECT
 public:
-    SpendPanel(const ProviderHistory& history, QWidget* parent = nullptr);
+    SpendPanel(const ProviderHistory& history, EngineBridge& bridge, QWidget* parent = nullptr);
+    SpendHistoryChart& history() { return *m_historyChart; }
     void redraw(qint64 nowMsecs);
     int pointCount(const QString& provider) const; // requests series, for tests
 
@@ -30,6 +33,7 @@ private:
 
     const ProviderHistory& m_history;
     QLabel* m_spend;
+    SpendHistoryChart* m_historyChart;
     Chart m_requests;
     Chart m_tokens;
 };

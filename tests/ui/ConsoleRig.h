@@ -35,9 +35,13 @@ struct Console {
     bool start() {
         if (!sim1.start() || !sim2.start()) return false;
         // data_dir in the rig's temp dir: the journal (and today's spend replayed from it) is this test's alone.
+        // One priced model, "priced-model": $1000 / $2000 per million tokens, so spend figures are exact.
+        const std::string prices = writeTempFile(
+            dir, "prices.json", R"({"models": {"priced-model": {"input_per_mtok": 1000, "output_per_mtok": 2000}}})");
         const std::string json = R"({
   "listen": "127.0.0.1:0",
   "data_dir": ")" + dir.path().toStdString() + R"(/data",
+  "prices_file": ")" + prices + R"(",
   "breaker": { "consecutive_failures": 2, "open_s": 30, "jitter": 0 },
   "providers": [
     { "id": "p1", "kind": "openai", "base_url": ")" + sim1.openaiBaseUrl() + R"(", "api_key": "k1" },
@@ -64,10 +68,11 @@ struct Console {
         if (engine) engine->stop(Millis{0});
     }
     uint16_t port() const { return static_cast<uint16_t>(QUrl(QString::fromStdString(engine->listenUrl())).port()); }
-    void chat(int n) {
+    void chat(int n, const std::string& model = "default") {
         SimHttpClient client(port());
         for (int i = 0; i < n; ++i)
-            client.post("/v1/chat/completions", R"({"model":"default","messages":[{"role":"user","content":"hi"}]})");
+            client.post("/v1/chat/completions",
+                        R"({"model":")" + model + R"(","messages":[{"role":"user","content":"hi"}]})");
     }
     BreakerState state(const char* id) { return engine->snapshot().findProvider(id)->breaker.state; }
     template <typename T> T* find(const QString& name) { return window->findChild<T*>(name); }

@@ -1,6 +1,8 @@
 // The operations console against a real engine (real proxy port, simulated providers on loopback), offscreen.
 // Widgets are found by objectName; modal confirmations go through ConfirmDialog's next-answer seam.
 #include "ConsoleRig.h"
+#include "SpendHistoryChart.h"
+#include "SpendPanel.h"
 #include "ChartsPanel.h"
 #include "ConfirmDialog.h"
 #include "Engine.h"
@@ -204,6 +206,28 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(charts.trendPointCount() >= 2, 5000);
         QVERIFY(c.window->spendPanel().pointCount("p1") >= 2);
         QVERIFY(c.find<QWidget>("windowChart") && c.find<QWidget>("trendChart"));
+    }
+
+    void spendHistoryAndCsvExportComeFromTheJournal() {
+        Console c;
+        QVERIFY(c.start());
+        // "hi" is 1 input token at the sim, 3 content events are 3 output tokens: 0.001 + 0.006 = $0.007 each.
+        c.chat(2, "priced-model");
+        c.chat(1); // unpriced: tokens but no cost
+        SpendHistoryChart& history = c.window->spendPanel().history();
+        history.refresh();
+        QCOMPARE(history.bucketCount(), 60); // per minute over the last hour
+        QVERIFY2(std::abs(history.shownUsd() - 0.014) < 1e-9, std::to_string(history.shownUsd()).c_str());
+        QTRY_COMPARE(c.find<QLabel>("headlineSpend")->text(), QString("$0.0140 + unpriced"));
+
+        const QString path = c.dir.path() + "/export.csv";
+        QVERIFY(c.window->exportAttempts(path));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(file.readAll()).split("\r\n", Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4); // the header and three attempts
+        QVERIFY(lines[0].startsWith("time,request_id,route,provider,model,outcome"));
+        QCOMPARE(lines.filter(",priced-model,success,").size(), 2);
     }
 
     void pollingNeverExceedsTenHertz() {
