@@ -430,6 +430,23 @@ void ProxyExchange::failOver(Outcome outcome, const std::string& reason, std::op
     tryTargets();
 }
 
+AttemptRecord ProxyExchange::newRecord(std::size_t providerIndex, const std::string& model, Outcome outcome,
+                                       std::string state, std::string reason) const {
+    AttemptRecord record;
+    record.at = m_context.clock.wallNow();
+    record.requestId = m_requestId;
+    record.route = m_resolution.route;
+    record.provider = m_context.config.providers[providerIndex].id;
+    record.providerIndex = providerIndex;
+    record.model = model;
+    record.endpoint = m_endpoint;
+    record.stream = m_stream;
+    record.outcome = outcome;
+    record.state = std::move(state);
+    record.reason = std::move(reason);
+    return record;
+}
+
 void ProxyExchange::completeAttempt(Outcome outcome, const std::string& reason, bool delivered,
                                     std::optional<Millis> retryAfter) {
     Attempt& a = *m_attempt;
@@ -437,23 +454,13 @@ void ProxyExchange::completeAttempt(Outcome outcome, const std::string& reason, 
     CircuitBreaker& breaker = *m_context.breakers[a.providerIndex];
     breaker.complete(a.permit, {outcome, a.timeToFirstByte, retryAfter});
 
-    AttemptRecord record;
-    record.at = m_context.clock.wallNow();
-    record.requestId = m_requestId;
-    record.route = m_resolution.route;
-    record.provider = provider.id;
-    record.providerIndex = a.providerIndex;
-    record.model = a.model;
-    record.endpoint = m_endpoint;
-    record.stream = m_stream;
-    record.outcome = outcome;
+    AttemptRecord record = newRecord(a.providerIndex, a.model, outcome, std::string(breakerStateName(breaker.state())),
+                                     reason);
     record.status = a.status;
     record.timeToFirstByte = a.timeToFirstByte;
     record.duration = std::chrono::duration_cast<Millis>(m_context.clock.now() - a.started);
     record.usage = a.usage;
     record.delivered = delivered;
-    record.state = std::string(breakerStateName(breaker.state()));
-    record.reason = reason;
     if (m_context.recordAttempt) m_context.recordAttempt(record);
     m_attempts.push_back({provider.id, a.model, outcome, record.state, reason, std::nullopt});
     if (outcome != Outcome::Success)
@@ -469,18 +476,7 @@ void ProxyExchange::completeAttempt(Outcome outcome, const std::string& reason, 
 void ProxyExchange::recordRefusal(const ResolvedTarget& target, Outcome outcome, const std::string& state,
                                   const std::string& reason, std::optional<double> retryAfterS) {
     const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
-    AttemptRecord record;
-    record.at = m_context.clock.wallNow();
-    record.requestId = m_requestId;
-    record.route = m_resolution.route;
-    record.provider = provider.id;
-    record.providerIndex = target.providerIndex;
-    record.model = target.model;
-    record.endpoint = m_endpoint;
-    record.stream = m_stream;
-    record.outcome = outcome;
-    record.state = state;
-    record.reason = reason;
+    const AttemptRecord record = newRecord(target.providerIndex, target.model, outcome, state, reason);
     if (m_context.recordAttempt) m_context.recordAttempt(record);
     m_attempts.push_back({provider.id, target.model, outcome, state, reason, retryAfterS});
 }

@@ -78,6 +78,9 @@ private:
     void failOver(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter = {});
     void completeAttempt(Outcome outcome, const std::string& reason, bool delivered,
                          std::optional<Millis> retryAfter = {});
+    // An attempt record with what this exchange and the target say; the caller adds what the call measured.
+    AttemptRecord newRecord(std::size_t providerIndex, const std::string& model, Outcome outcome, std::string state,
+                            std::string reason) const;
     void recordRefusal(const ResolvedTarget& target, Outcome outcome, const std::string& state,
                        const std::string& reason, std::optional<double> retryAfterS);
     void answerUnavailable();
