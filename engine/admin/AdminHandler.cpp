@@ -19,11 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string_view pathOf(std::string_view target) {
-    const auto query = target.find('?');
-    return query == std::string_view::npos ? target : target.substr(0, query);
-}
-
 std::vector<std::string> split(std::string_view path) {
     std::vector<std::string> parts;
     std::size_t start = 1;

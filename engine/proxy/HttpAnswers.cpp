@@ -2,6 +2,11 @@
 
 namespace fusebox {
 
+std::string_view pathOf(std::string_view target) {
+    const auto query = target.find('?');
+    return query == std::string_view::npos ? target : target.substr(0, query);
+}
+
 ProviderKind familyOfPath(std::string_view target) {
     return target.starts_with("/v1/messages") ? ProviderKind::Anthropic : ProviderKind::OpenAI;
 }

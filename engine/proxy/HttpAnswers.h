@@ -10,6 +10,9 @@
 
 namespace fusebox {
 
+// The path of a request target, without its query string.
+std::string_view pathOf(std::string_view target);
+
 // The API family a path belongs to, for the shape of an error: /v1/messages is Anthropic's, all else OpenAI's.
 ProviderKind familyOfPath(std::string_view target);
 

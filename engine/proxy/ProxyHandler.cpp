@@ -9,11 +9,6 @@ namespace fusebox {
 
 namespace {
 
-std::string_view pathOf(std::string_view target) {
-    const auto query = target.find('?');
-    return query == std::string_view::npos ? target : target.substr(0, query);
-}
-
 std::optional<ApiEndpoint> proxiedEndpoint(std::string_view path) {
     if (path == "/v1/chat/completions") return ApiEndpoint::ChatCompletions;
     if (path == "/v1/embeddings") return ApiEndpoint::Embeddings;

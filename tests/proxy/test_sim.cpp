@@ -13,13 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-sim::Options quickOptions(int events = 5) {
-    sim::Options options;
-    options.eventInterval = Millis{2};
-    options.streamEvents = events;
-    return options;
-}
-
 std::string concatenated(const std::vector<std::string>& pieces) {
     std::string text;
     for (const auto& piece : pieces)
@@ -40,7 +33,7 @@ class TestSim : public QObject {
     }
 
     void chatCompletion() {
-        sim::SimProvider provider(quickOptions(6));
+        sim::SimProvider provider(quickSimOptions(6));
         QVERIFY(provider.start());
         QCOMPARE(provider.openaiBaseUrl(), "http://127.0.0.1:" + std::to_string(provider.port()) + "/v1");
         QCOMPARE(provider.anthropicBaseUrl(), "http://127.0.0.1:" + std::to_string(provider.port()));
@@ -69,7 +62,7 @@ class TestSim : public QObject {
     }
 
     void maxTokensShortensTheAnswer() {
-        sim::SimProvider provider(quickOptions(6));
+        sim::SimProvider provider(quickSimOptions(6));
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         json request = chatRequest();
@@ -90,7 +83,7 @@ class TestSim : public QObject {
     }
 
     void fixedInputTokensReplaceTheFormula() {
-        sim::Options options = quickOptions();
+        sim::Options options = quickSimOptions();
         options.inputTokens = 1000;
         sim::SimProvider provider(options);
         QVERIFY(provider.start());
@@ -101,7 +94,7 @@ class TestSim : public QObject {
     }
 
     void chatStream() {
-        sim::SimProvider provider(quickOptions(5));
+        sim::SimProvider provider(quickSimOptions(5));
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         const StreamReply reply = client.stream("/v1/chat/completions", chatRequest("abcd", true).dump());
@@ -128,7 +121,7 @@ class TestSim : public QObject {
     }
 
     void chatStreamWithUsage() {
-        sim::SimProvider provider(quickOptions(5));
+        sim::SimProvider provider(quickSimOptions(5));
         QVERIFY(provider.start());
         json request = chatRequest("abcdefgh", true); // 8 bytes: 2 tokens
         request["stream_options"] = {{"include_usage", true}};
@@ -147,7 +140,7 @@ class TestSim : public QObject {
     }
 
     void embeddings() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         const json request = {{"model", "text-embedding-3-small"},
@@ -165,7 +158,7 @@ class TestSim : public QObject {
     }
 
     void models() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         json body = parseJson(client.get("/v1/models").body);
@@ -178,7 +171,7 @@ class TestSim : public QObject {
     }
 
     void message() {
-        sim::Options options = quickOptions(7);
+        sim::Options options = quickSimOptions(7);
         options.cacheReadTokens = 11;
         options.cacheCreationTokens = 3;
         sim::SimProvider provider(options);
@@ -202,7 +195,7 @@ class TestSim : public QObject {
     }
 
     void messageStream() {
-        sim::Options options = quickOptions(4);
+        sim::Options options = quickSimOptions(4);
         options.cacheReadTokens = 2;
         sim::SimProvider provider(options);
         QVERIFY(provider.start());
@@ -233,7 +226,7 @@ class TestSim : public QObject {
     }
 
     void badRequestsInEachShape() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         HttpReply reply = client.post("/v1/chat/completions", "{not json");
@@ -264,7 +257,7 @@ class TestSim : public QObject {
     }
 
     void apiKeyIsCheckedInEachDialectsHeader() {
-        sim::Options options = quickOptions();
+        sim::Options options = quickSimOptions();
         options.apiKey = "sk-provider";
         sim::SimProvider provider(options);
         QVERIFY(provider.start());
@@ -287,14 +280,16 @@ class TestSim : public QObject {
     }
 
     void recentRequestsKeepTheLastOnesVerbatim() {
-        sim::Options options = quickOptions();
+        sim::Options options = quickSimOptions();
         options.recentCapacity = 3;
         sim::SimProvider provider(options);
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
-        for (int i = 0; i < 5; ++i)
-            client.post("/v1/messages?beta=true", messagesRequest("n" + std::to_string(i)).dump(),
-                        {{"X-Api-Key", "sk-provider"}});
+        for (int i = 0; i < 5; ++i) {
+            std::string content = "n"; // built by appending: GCC 12 warns falsely (-Wrestrict) on "n" + string
+            content += std::to_string(i);
+            client.post("/v1/messages?beta=true", messagesRequest(content).dump(), {{"X-Api-Key", "sk-provider"}});
+        }
         const auto recent = provider.recentRequests();
         QCOMPARE(recent.size(), std::size_t(3));
         QCOMPARE(recent.front().body, messagesRequest("n2").dump());
@@ -308,7 +303,7 @@ class TestSim : public QObject {
     }
 
     void expectContinueIsAnswered() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         const std::string body = chatRequest().dump();
@@ -323,7 +318,7 @@ class TestSim : public QObject {
     }
 
     void pipelinedRequestBehindAStreamIsServed() {
-        sim::SimProvider provider(quickOptions(3));
+        sim::SimProvider provider(quickSimOptions(3));
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         auto raw = [](const std::string& target, const std::string& body) {

@@ -12,13 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-sim::Options quickOptions(int events = 5, Millis interval = Millis{2}) {
-    sim::Options options;
-    options.eventInterval = interval;
-    options.streamEvents = events;
-    return options;
-}
-
 int contentEvents(const StreamReply& reply) {
     int count = 0;
     for (const auto& event : reply.events) {
@@ -72,7 +65,7 @@ class TestSimFaults : public QObject {
         QFETCH(int, status);
         QFETCH(QString, retryAfter);
         QFETCH(QString, type);
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::httpError(status, retryAfter.toStdString()));
         SimHttpClient client(provider.port());
@@ -98,7 +91,7 @@ class TestSimFaults : public QObject {
     }
 
     void latencyDelaysTheFirstByte() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::slow(Millis{300}));
         SimHttpClient client(provider.port());
@@ -120,7 +113,7 @@ class TestSimFaults : public QObject {
     }
 
     void clientGivingUpDuringLatencyIsLetGo() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::slow(Millis{60'000}));
         SimHttpClient client(provider.port(), std::chrono::milliseconds(200));
@@ -130,7 +123,7 @@ class TestSimFaults : public QObject {
     }
 
     void hangHoldsTheRequestUntilTheClientLeaves() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::hang());
         SimHttpClient client(provider.port(), std::chrono::milliseconds(300));
@@ -151,7 +144,7 @@ class TestSimFaults : public QObject {
     }
 
     void cutStreamEndsWithoutATerminator() {
-        sim::SimProvider provider(quickOptions(6));
+        sim::SimProvider provider(quickSimOptions(6));
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::cutStream(3));
         SimHttpClient client(provider.port());
@@ -182,7 +175,7 @@ class TestSimFaults : public QObject {
     }
 
     void streamErrorIsInBandInEachDialect() {
-        sim::SimProvider provider(quickOptions(6));
+        sim::SimProvider provider(quickSimOptions(6));
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::streamError(2));
         SimHttpClient client(provider.port());
@@ -210,7 +203,7 @@ class TestSimFaults : public QObject {
     }
 
     void garbageIsNeitherJsonNorSse() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::garbage());
         SimHttpClient client(provider.port());
@@ -228,7 +221,7 @@ class TestSimFaults : public QObject {
     }
 
     void countedFaultClearsItself() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::httpError(500).times(2));
         QCOMPARE(provider.fault()->count, 2);
@@ -241,7 +234,7 @@ class TestSimFaults : public QObject {
     }
 
     void probabilityIsSeededAndRepeatable() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         auto run = [&](uint64_t seed) {
@@ -261,7 +254,7 @@ class TestSimFaults : public QObject {
     }
 
     void faultCanBeLimitedToOnePath() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         provider.setFault(sim::Fault::httpError(529).onPath("/v1/messages"));
         SimHttpClient client(provider.port());
@@ -270,7 +263,7 @@ class TestSimFaults : public QObject {
     }
 
     void switchingAppliesToNewRequestsOnly() {
-        sim::SimProvider provider(quickOptions(8, Millis{20}));
+        sim::SimProvider provider(quickSimOptions(8, Millis{20}));
         QVERIFY(provider.start());
         SimHttpClient streaming(provider.port());
         SimHttpClient other(provider.port());

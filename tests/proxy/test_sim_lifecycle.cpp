@@ -21,13 +21,6 @@ namespace http = beast::http;
 
 namespace {
 
-sim::Options quickOptions(int events = 5, Millis interval = Millis{2}) {
-    sim::Options options;
-    options.eventInterval = interval;
-    options.streamEvents = events;
-    return options;
-}
-
 std::string rawPost(const std::string& target, const std::string& body) {
     return "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n\r\n" + body;
@@ -70,7 +63,7 @@ class TestSimLifecycle : public QObject {
 
   private slots:
     void countsPerEndpointAndKeepsConnectionsAlive() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         QCOMPARE(client.post("/v1/chat/completions", chatRequest().dump()).status, 200);
@@ -98,7 +91,7 @@ class TestSimLifecycle : public QObject {
 
     void clientLeavingMidStreamIsCountedAborted() {
         // 20 events 50 ms apart: the client leaves about 0.9 s before the stream would have ended.
-        sim::SimProvider provider(quickOptions(20, Millis{50}));
+        sim::SimProvider provider(quickSimOptions(20, Millis{50}));
         QVERIFY(provider.start());
         SimHttpClient client(provider.port());
         int seen = 0;
@@ -112,7 +105,7 @@ class TestSimLifecycle : public QObject {
     }
 
     void stopClosesHungAndStreamingConnectionsPromptly() {
-        sim::SimProvider provider(quickOptions(100, Millis{1000})); // a stream that would last 100 s
+        sim::SimProvider provider(quickSimOptions(100, Millis{1000})); // a stream that would last 100 s
         QVERIFY(provider.start());
         SimHttpClient streaming(provider.port());
         QVERIFY(streaming.writeRaw(rawPost("/v1/messages", messagesRequest("x", true).dump())));
@@ -146,7 +139,7 @@ class TestSimLifecycle : public QObject {
     }
 
     void destructorStopsWithAHungRequest() {
-        auto provider = std::make_unique<sim::SimProvider>(quickOptions());
+        auto provider = std::make_unique<sim::SimProvider>(quickSimOptions());
         QVERIFY(provider->start());
         provider->setFault(sim::Fault::hang());
         SimHttpClient hung(provider->port());
@@ -160,7 +153,7 @@ class TestSimLifecycle : public QObject {
     }
 
     void restartComesBackOnTheSamePort() {
-        sim::SimProvider provider(quickOptions());
+        sim::SimProvider provider(quickSimOptions());
         QVERIFY(provider.start());
         QVERIFY(provider.start()); // already running: nothing happens
         const uint16_t port = provider.port();
@@ -176,9 +169,9 @@ class TestSimLifecycle : public QObject {
     }
 
     void startFailsOnATakenPort() {
-        sim::SimProvider first(quickOptions());
+        sim::SimProvider first(quickSimOptions());
         QVERIFY(first.start());
-        sim::Options options = quickOptions();
+        sim::Options options = quickSimOptions();
         options.port = first.port();
         sim::SimProvider second(options);
         QVERIFY(!second.start());
@@ -190,7 +183,7 @@ class TestSimLifecycle : public QObject {
 
     void twoHundredConcurrentStreams() {
         // 10 events 20 ms apart: 0.2 s per stream, 40 s if they were served one after another.
-        sim::Options options = quickOptions(10, Millis{20});
+        sim::Options options = quickSimOptions(10, Millis{20});
         options.threads = 2;
         sim::SimProvider provider(options);
         QVERIFY(provider.start());

@@ -155,6 +155,23 @@ HttpReply SimHttpClient::request(http::verb method, const std::string& target, c
     return readReply();
 }
 
+// The status line and headers of an answer whose header has been read.
+void SimHttpClient::takeHead(HttpReply& reply, const http::response<http::string_body>& response) {
+    reply.status = static_cast<int>(response.result_int());
+    reply.headers = headersOf(response);
+}
+
+// The body, and the connection's fate: closed after an error or when the server will not keep it alive.
+void SimHttpClient::finishReply(HttpReply& reply, const std::string& body, bool keepAlive, ErrorCode ec) {
+    reply.body = body;
+    if (ec) {
+        reply.error = ec.message();
+        close();
+    } else if (!keepAlive) {
+        close();
+    }
+}
+
 HttpReply SimHttpClient::readReply() {
     HttpReply reply;
     http::response_parser<http::string_body> parser;
@@ -162,17 +179,8 @@ HttpReply SimHttpClient::readReply() {
     const ErrorCode ec = runOp([&](auto done) {
         http::async_read(m_stream, m_buffer, parser, [done](ErrorCode e, std::size_t) { done(e); });
     });
-    if (parser.is_header_done()) {
-        reply.status = static_cast<int>(parser.get().result_int());
-        reply.headers = headersOf(parser.get());
-    }
-    reply.body = parser.get().body();
-    if (ec) {
-        reply.error = ec.message();
-        close();
-    } else if (!parser.get().keep_alive()) {
-        close();
-    }
+    if (parser.is_header_done()) takeHead(reply, parser.get());
+    finishReply(reply, parser.get().body(), parser.get().keep_alive(), ec);
     return reply;
 }
 
@@ -187,10 +195,7 @@ StreamReply SimHttpClient::stream(const std::string& target, const std::string& 
         http::async_read_header(m_stream, m_buffer, parser, [done](ErrorCode e, std::size_t) { done(e); });
     });
     reply.headersAtMs = msSince(start);
-    if (parser.is_header_done()) {
-        reply.status = static_cast<int>(parser.get().result_int());
-        reply.headers = headersOf(parser.get());
-    }
+    if (parser.is_header_done()) takeHead(reply, parser.get());
     std::size_t consumed = 0;
     while (!ec && !parser.is_done()) {
         ec = runOp([&](auto done) {
@@ -210,13 +215,7 @@ StreamReply SimHttpClient::stream(const std::string& target, const std::string& 
             }
         }
     }
-    reply.body = parser.get().body();
-    if (ec) {
-        reply.error = ec.message();
-        close();
-    } else if (!parser.get().keep_alive()) {
-        close();
-    }
+    finishReply(reply, parser.get().body(), parser.get().keep_alive(), ec);
     return reply;
 }
 

@@ -7,6 +7,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include <chrono>
@@ -85,6 +87,8 @@ class SimHttpClient {
                      const Headers& headers, std::string& error);
     // Starts an async operation through `start(done)` and runs the loop until it calls done(ec) or times out.
     template <class Start> ErrorCode runOp(Start&& start);
+    static void takeHead(HttpReply& reply, const boost::beast::http::response<boost::beast::http::string_body>& response);
+    void finishReply(HttpReply& reply, const std::string& body, bool keepAlive, ErrorCode ec);
 
     boost::asio::io_context m_ioc;
     boost::beast::tcp_stream m_stream;

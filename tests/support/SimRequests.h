@@ -1,6 +1,8 @@
 #pragma once
 // Request bodies for tests against the sim provider (and the proxy): small, valid, with known text sizes so
 // the sim's usage formula (ceil(bytes / 4)) gives numbers a test can write down.
+#include "sim/SimOptions.h"
+
 #include <nlohmann/json.hpp>
 
 #include <QByteArray>
@@ -8,6 +10,14 @@
 #include <string>
 
 namespace fusebox::test {
+
+// A sim that streams `events` content events `interval` apart: quick enough for tests, paced all the same.
+inline sim::Options quickSimOptions(int events = 5, Millis interval = Millis{2}) {
+    sim::Options options;
+    options.eventInterval = interval;
+    options.streamEvents = events;
+    return options;
+}
 
 // An OpenAI chat request with one user message.
 inline nlohmann::json chatRequest(const std::string& content = "Hello there!", bool stream = false,
