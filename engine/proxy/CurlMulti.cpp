@@ -24,6 +24,7 @@ struct CurlMulti::SocketWatch {
     bool writeWaiting = false;
     bool forgotten = false; // curl let go of it (or its number was reused): late wake-ups are ignored
     bool parked = false;    // an idle connection curl stopped watching (CURL_POLL_REMOVE) but did not close
+    bool watchedForWrite = false; // a write wait was ever armed: asio keeps EPOLLOUT in the registration
 };
 
 // Counts a call into libcurl; when the outermost one returns, a close() asked for meanwhile is carried out.
@@ -216,6 +217,13 @@ void CurlMulti::onSocketUpdate(int fd, int what, void* socketp) {
         // reused by a new one. Drop the stale watch before registering the new socket.
         forget(fd);
         it = m_sockets.end();
+    } else if (it != m_sockets.end() && it->second->watchedForWrite && !(what & CURL_POLL_OUT)) {
+        // Connected (or the request sent): from now on curl only reads. asio never drops EPOLLOUT from a
+        // registration, and re-arming a read wait re-arms the whole registration, so an always-writable socket
+        // would wake the loop once more for every event read from it. A fresh registration (two system calls,
+        // once per connection) watches reads only.
+        forget(fd);
+        it = m_sockets.end();
     }
     std::shared_ptr<SocketWatch> socket;
     if (it == m_sockets.end()) {
@@ -252,8 +260,10 @@ void CurlMulti::watch(const std::shared_ptr<SocketWatch>& socket) {
     // been consumed unseen, so the registration can be used again as it is.
     if (((socket->wanted & CURL_POLL_IN) || socket->parked) && !socket->readWaiting)
         arm(Descriptor::wait_read, socket->readWaiting, CURL_CSELECT_IN);
-    if ((socket->wanted & CURL_POLL_OUT) && !socket->writeWaiting)
+    if ((socket->wanted & CURL_POLL_OUT) && !socket->writeWaiting) {
+        socket->watchedForWrite = true;
         arm(Descriptor::wait_write, socket->writeWaiting, CURL_CSELECT_OUT);
+    }
 }
 
 void CurlMulti::onSocketReady(const std::shared_ptr<SocketWatch>& socket, int direction, bool failed) {
