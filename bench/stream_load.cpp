@@ -18,6 +18,7 @@
 //
 // Figures, never a pass/fail on timing. Exit status: 0 when the run completed (targets met or not), 1 when a
 // stream arrived broken (a correctness failure), 2 for a setup error.
+#include "ChildProcess.h"
 #include "sim/SimProvider.h"
 #include "sim/SimResponses.h"
 
@@ -32,13 +33,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -80,13 +76,15 @@ struct Args {
     int timeoutS = 60;          // a phase that has not finished by then is cut short
     std::string modes = "burst,ramp";
     std::string fuseboxLog;     // fusebox's stderr; empty: a file in the temp dir, removed at the end
+    std::string nginx;          // path to nginx: also relay the same streams through it, as a reference
 };
 
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "stream_load: %s\n"
                  "usage: stream_load --fusebox PATH [--streams N] [--events N] [--interval-ms MS] [--ramp-ms MS]\n"
-                 "                   [--io-threads N] [--timeout-s S] [--modes burst,ramp] [--fusebox-log FILE]\n",
+                 "                   [--io-threads N] [--timeout-s S] [--modes burst,ramp] [--fusebox-log FILE]\n"
+                 "                   [--nginx PATH]\n",
                  why);
     std::exit(2);
 }
@@ -115,180 +113,13 @@ Args parseArgs(int argc, char** argv) {
         else if (flag == "--timeout-s") a.timeoutS = number();
         else if (flag == "--modes") a.modes = value();
         else if (flag == "--fusebox-log") a.fuseboxLog = value();
+        else if (flag == "--nginx") a.nginx = value();
         else if (flag == "--help" || flag == "-h") usage("help");
         else usage(("unknown argument " + flag).c_str());
     }
     if (a.fusebox.empty()) usage("--fusebox PATH is required");
     if (a.streams < 1 || a.events < 1) usage("--streams and --events must be at least 1");
     return a;
-}
-
-// ---- /proc ------------------------------------------------------------------------------------------------
-
-// VmRSS / VmHWM of a process in kB; -1 when unreadable (the process is gone).
-long procStatusKb(pid_t pid, const char* key) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    const std::size_t keyLen = std::strlen(key);
-    while (std::getline(in, line)) {
-        if (line.compare(0, keyLen, key) == 0 && line.size() > keyLen && line[keyLen] == ':')
-            return std::strtol(line.c_str() + keyLen + 1, nullptr, 10);
-    }
-    return -1;
-}
-
-// utime + stime of a process, in seconds; -1 when unreadable.
-double procCpuSeconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto paren = text.rfind(')'); // the command name may hold spaces
-    if (paren == std::string::npos) return -1;
-    std::istringstream fields(text.substr(paren + 2));
-    std::string field;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) // field 3 is the state; 14 utime, 15 stime
-        if (i == 14 || i == 15) ticks += std::strtod(field.c_str(), nullptr);
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double selfCpuSeconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-std::string loadAverage() {
-    std::ifstream in("/proc/loadavg");
-    std::string a, b, c;
-    in >> a >> b >> c;
-    return a + " " + b + " " + c;
-}
-
-int openFdCount(pid_t pid) {
-    std::error_code ec;
-    int n = 0;
-    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-        ++n;
-    return ec ? -1 : n;
-}
-
-// Samples a process's VmRSS every few ms on its own thread; the peak can be reset between phases.
-class RssSampler {
-  public:
-    explicit RssSampler(pid_t pid) : m_pid(pid), m_thread([this] { run(); }) {}
-    ~RssSampler() {
-        m_stop = true;
-        m_thread.join();
-    }
-    long resetPeak() { return m_peak.exchange(0); }
-    long peak() const { return m_peak.load(); }
-
-  private:
-    void run() {
-        while (!m_stop) {
-            const long kb = procStatusKb(m_pid, "VmRSS");
-            long seen = m_peak.load();
-            while (kb > seen && !m_peak.compare_exchange_weak(seen, kb)) {
-            }
-            std::this_thread::sleep_for(milliseconds(5));
-        }
-    }
-    pid_t m_pid;
-    std::atomic<bool> m_stop{false};
-    std::atomic<long> m_peak{0};
-    std::thread m_thread;
-};
-
-// ---- Fusebox as a child process ---------------------------------------------------------------------------
-
-struct Child {
-    pid_t pid = -1;
-    int stdoutFd = -1;
-    std::string url; // http://HOST:PORT
-    uint16_t port = 0;
-};
-
-bool spawnFusebox(const std::string& exe, const std::string& config, const std::string& logPath, Child& child,
-                  std::string& error) {
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) {
-        error = std::string("pipe: ") + std::strerror(errno);
-        return false;
-    }
-    const int log = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log < 0) {
-        error = "cannot open " + logPath + ": " + std::strerror(errno);
-        return false;
-    }
-    const pid_t pid = fork();
-    if (pid < 0) {
-        error = std::string("fork: ") + std::strerror(errno);
-        return false;
-    }
-    if (pid == 0) { // only async-signal-safe calls from here to exec
-        prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlive the load generator
-        dup2(out[1], STDOUT_FILENO);
-        dup2(log, STDERR_FILENO);
-        const char* argv[] = {exe.c_str(), "--headless", "--config", config.c_str(),
-                              "--listen", "127.0.0.1:0", nullptr};
-        execv(exe.c_str(), const_cast<char* const*>(argv));
-        _exit(127);
-    }
-    ::close(out[1]);
-    ::close(log);
-    child.pid = pid;
-    child.stdoutFd = out[0];
-
-    // "fusebox: listening on http://HOST:PORT", within 10 s.
-    std::string text;
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (text.find('\n') == std::string::npos) {
-        const int left = static_cast<int>(
-            std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
-        if (left <= 0) {
-            error = "fusebox did not print its listening line within 10 s (log: " + logPath + ")";
-            return false;
-        }
-        pollfd p{child.stdoutFd, POLLIN, 0};
-        if (poll(&p, 1, left) <= 0) continue;
-        char buf[512];
-        const ssize_t n = ::read(child.stdoutFd, buf, sizeof buf);
-        if (n <= 0) {
-            error = "fusebox exited before it listened (log: " + logPath + ")";
-            return false;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    const std::string marker = "listening on http://";
-    const auto at = text.find(marker);
-    const auto colon = at == std::string::npos ? std::string::npos : text.rfind(':', text.find('\n', at));
-    if (at == std::string::npos || colon == std::string::npos || colon < at + marker.size()) {
-        error = "unexpected first line from fusebox: " + text;
-        return false;
-    }
-    child.url = "http://" + text.substr(at + marker.size(), text.find('\n', at) - at - marker.size());
-    child.port = static_cast<uint16_t>(std::strtoul(text.c_str() + colon + 1, nullptr, 10));
-    return child.port != 0;
-}
-
-// SIGTERM (fusebox drains for up to 10 s), then SIGKILL.
-void stopChild(Child& child) {
-    if (child.pid <= 0) return;
-    kill(child.pid, SIGTERM);
-    const auto deadline = Clock::now() + std::chrono::seconds(12);
-    int status = 0;
-    while (waitpid(child.pid, &status, WNOHANG) == 0) {
-        if (Clock::now() > deadline) {
-            kill(child.pid, SIGKILL);
-            waitpid(child.pid, &status, 0);
-            break;
-        }
-        std::this_thread::sleep_for(milliseconds(20));
-    }
-    if (child.stdoutFd >= 0) ::close(child.stdoutFd);
-    child.pid = -1;
 }
 
 // ---- One streaming client ---------------------------------------------------------------------------------
@@ -479,7 +310,7 @@ struct PhaseResult {
     std::vector<double> ttft; // ms, intact streams only
     double wallS = 0;         // first send to last end
     long peakRssKb = -1;      // fusebox phases
-    double fuseboxCpuS = 0;   // fusebox's CPU time (user + system) during the phase
+    double proxyCpuS = 0;     // the proxy's CPU time (user + system) during the phase: Fusebox, or nginx's processes
     double selfCpuS = 0;      // this process's (clients and sim) during the phase
     int peakOpen = 0;         // most streams in flight at once (request sent, answer not yet ended)
     uint64_t simConnections = 0; // connections the sim accepted during the phase
@@ -507,8 +338,8 @@ std::string chatRequest(uint16_t port, const std::string& path, int maxTokens) {
 }
 
 PhaseResult runPhase(const std::string& name, uint16_t port, const std::string& path, int streams, int events,
-                     int maxTokens, int rampMs, int timeoutS, pid_t fusebox) {
-    const double fuseboxCpu0 = procCpuSeconds(fusebox), selfCpu0 = selfCpuSeconds();
+                     int maxTokens, int rampMs, int timeoutS, const std::function<double()>& proxyCpu) {
+    const double proxyCpu0 = proxyCpu(), selfCpu0 = bench::selfCpuSeconds();
     net::io_context io(1);
     const tcp::endpoint to(net::ip::make_address("127.0.0.1"), port);
     const std::string request = chatRequest(port, path, maxTokens);
@@ -559,9 +390,9 @@ PhaseResult runPhase(const std::string& name, uint16_t port, const std::string& 
     if (lastEnd == Clock::time_point{}) lastEnd = Clock::now();
 
     PhaseResult r;
-    r.fuseboxCpuS = procCpuSeconds(fusebox) - fuseboxCpu0;
+    r.proxyCpuS = proxyCpu() - proxyCpu0;
     r.peakOpen = peakOpen;
-    r.selfCpuS = selfCpuSeconds() - selfCpu0;
+    r.selfCpuS = bench::selfCpuSeconds() - selfCpu0;
     r.name = name;
     r.streams = streams;
     r.wallS = duration<double>(lastEnd - firstSend).count();
@@ -652,73 +483,96 @@ int main(int argc, char** argv) {
         std::ofstream(configPath) << config.dump(2) << "\n";
     }
     const std::string logPath = args.fuseboxLog.empty() ? dir + "/fusebox.log" : args.fuseboxLog;
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const int proxyThreads = args.ioThreads > 0 ? args.ioThreads : static_cast<int>(cores);
 
-    Child fbx;
+    bench::Child fbx, ngx;
     std::string error;
-    if (!spawnFusebox(args.fusebox, configPath, logPath, fbx, error)) {
-        std::fprintf(stderr, "stream_load: %s\n", error.c_str());
+    auto fail = [&](const std::string& why) {
+        std::fprintf(stderr, "stream_load: %s\n", why.c_str());
         std::ifstream log(logPath);
         std::cerr << log.rdbuf();
-        stopChild(fbx);
+        bench::stopChild(fbx);
+        bench::stopChild(ngx);
         std::filesystem::remove_all(dir);
         return 2;
-    }
+    };
+    if (!bench::spawnFusebox(args.fusebox, configPath, logPath, fbx, error)) return fail(error);
+    // nginx with as many workers as Fusebox has I/O threads: the same share of the cores.
+    if (!args.nginx.empty() && !bench::spawnNginx(args.nginx, dir, sim.port(), proxyThreads, ngx, error))
+        return fail(error);
     const std::string path = "/v1/chat/completions";
     const uint16_t simPort = sim.port();
+    const auto fuseboxCpu = [&] { return bench::procCpuSeconds(fbx.pid); };
+    const auto nginxCpu = [&] { return ngx.pid > 0 ? bench::treeCpuSeconds(ngx.pid) : 0.0; };
+    const auto noCpu = [] { return 0.0; };
 
-    std::vector<std::pair<PhaseResult, PhaseResult>> results; // (direct, fusebox) per mode
-    std::vector<std::string> modeNames;
+    struct ModeResults {
+        std::string name;
+        PhaseResult direct, fusebox;
+        std::optional<PhaseResult> nginx;
+    };
+    std::vector<ModeResults> results;
     long idleRssKb = 0, peakRssKb = 0;
     int peakFds = 0;
     {
-        RssSampler sampler(fbx.pid);
+        bench::RssSampler sampler(fbx.pid);
         // Warm-up, not measured: first connections, lazy initialisation, page faults. Short streams (max_tokens).
-        runPhase("warm-up", simPort, path, 20, 2, 2, 0, 10, fbx.pid);
-        runPhase("warm-up", fbx.port, path, 20, 2, 2, 0, 10, fbx.pid);
+        runPhase("warm-up", simPort, path, 20, 2, 2, 0, 10, noCpu);
+        runPhase("warm-up", fbx.port, path, 20, 2, 2, 0, 10, noCpu);
+        if (ngx.pid > 0) runPhase("warm-up", ngx.port, path, 20, 2, 2, 0, 10, noCpu);
         std::this_thread::sleep_for(milliseconds(200));
-        idleRssKb = procStatusKb(fbx.pid, "VmRSS");
+        idleRssKb = bench::procStatusKb(fbx.pid, "VmRSS");
         sampler.resetPeak();
 
         std::stringstream modes(args.modes);
         for (std::string mode; std::getline(modes, mode, ',');) {
             if (mode != "burst" && mode != "ramp") usage(("unknown mode " + mode).c_str());
             const int ramp = mode == "ramp" ? args.rampMs : 0;
+            ModeResults m;
+            m.name = mode == "ramp" ? "ramp (starts over " + std::to_string(args.rampMs) + " ms)" : "burst (all at once)";
             uint64_t accepted0 = sim.stats().connectionsAccepted;
-            PhaseResult direct =
-                runPhase("direct", simPort, path, args.streams, args.events, 0, ramp, args.timeoutS, fbx.pid);
-            direct.simConnections = sim.stats().connectionsAccepted - accepted0;
+            m.direct = runPhase("direct", simPort, path, args.streams, args.events, 0, ramp, args.timeoutS, noCpu);
+            m.direct.simConnections = sim.stats().connectionsAccepted - accepted0;
+            std::this_thread::sleep_for(milliseconds(300)); // let the sockets of the phase before close
+
             accepted0 = sim.stats().connectionsAccepted;
             sampler.resetPeak();
             std::atomic<bool> sampling{true};
             std::atomic<int> fds{0};
             std::thread fdWatch([&] {
                 while (sampling) {
-                    fds = std::max(fds.load(), openFdCount(fbx.pid));
+                    fds = std::max(fds.load(), bench::openFdCount(fbx.pid));
                     std::this_thread::sleep_for(milliseconds(50));
                 }
             });
-            PhaseResult viaFusebox =
-                runPhase("fusebox", fbx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, fbx.pid);
+            m.fusebox =
+                runPhase("fusebox", fbx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, fuseboxCpu);
             sampling = false;
             fdWatch.join();
-            viaFusebox.simConnections = sim.stats().connectionsAccepted - accepted0;
-            viaFusebox.peakRssKb = sampler.resetPeak();
-            peakRssKb = std::max(peakRssKb, viaFusebox.peakRssKb);
+            m.fusebox.simConnections = sim.stats().connectionsAccepted - accepted0;
+            m.fusebox.peakRssKb = sampler.resetPeak();
+            peakRssKb = std::max(peakRssKb, m.fusebox.peakRssKb);
             peakFds = std::max(peakFds, fds.load());
-            modeNames.push_back(mode == "ramp" ? "ramp (starts over " + std::to_string(args.rampMs) + " ms)"
-                                               : "burst (all at once)");
-            results.emplace_back(std::move(direct), std::move(viaFusebox));
-            std::this_thread::sleep_for(milliseconds(300)); // let the sockets of this phase close
+
+            if (ngx.pid > 0) {
+                std::this_thread::sleep_for(milliseconds(300));
+                accepted0 = sim.stats().connectionsAccepted;
+                m.nginx = runPhase("nginx", ngx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, nginxCpu);
+                m.nginx->simConnections = sim.stats().connectionsAccepted - accepted0;
+            }
+            results.push_back(std::move(m));
+            std::this_thread::sleep_for(milliseconds(300));
         }
     }
-    const long hwmKb = procStatusKb(fbx.pid, "VmHWM");
-    const long endRssKb = procStatusKb(fbx.pid, "VmRSS");
-    stopChild(fbx);
+    const long hwmKb = bench::procStatusKb(fbx.pid, "VmHWM");
+    const long endRssKb = bench::procStatusKb(fbx.pid, "VmRSS");
+    bench::stopChild(fbx);
+    bench::stopChild(ngx);
     const fusebox::sim::Stats simStats = sim.stats();
     sim.stop();
 
     // ---- The table --------------------------------------------------------------------------------------
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     std::printf("== stream: %d concurrent SSE streams (sim: %d content events, %d ms apart), "
                 "POST /v1/chat/completions \"stream\":true\n",
                 args.streams, args.events, args.intervalMs);
@@ -726,51 +580,68 @@ int main(int argc, char** argv) {
                 "process on 1 thread; %u cores shared by all\n",
                 args.ioThreads, args.ioThreads == 0 ? (" (one per core = " + std::to_string(cores) + ")").c_str() : "",
                 cores);
+    if (ngx.port != 0)
+        std::printf("   reference: nginx, %d worker(s), proxy_pass to the sim with proxy_buffering off and keep-alive "
+                    "upstream connections (a plain relay, no routing, breaker or accounting)\n",
+                    proxyThreads);
     std::printf("   load average at the end: %s (other work on this machine competes for the same cores)\n",
-                loadAverage().c_str());
+                bench::loadAverage().c_str());
     std::printf("   TTFT: request written (connection already open) -> first content event read; "
-                "added TTFT = via fusebox - direct, same run\n");
-    std::printf("   peak open: streams in flight at once; new conns: connections the sim accepted (via fusebox: "
-                "upstream connections libcurl opened rather than reused)\n\n");
+                "added TTFT = via the proxy - direct, same run\n");
+    std::printf("   peak open: streams in flight at once; new conns: connections the sim accepted (via a proxy: "
+                "upstream connections it opened rather than reused)\n\n");
 
     bool allIntact = true;
-    double worstAddedP99 = -1e9;
     std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "mode", "path", "streams", "intact",
-                "peak", "new", "TTFT p50", "TTFT p99", "wall", "fusebox", "loadgen");
+                "peak", "new", "TTFT p50", "TTFT p99", "wall", "proxy", "loadgen");
     std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "", "", "", "", "open", "conns", "", "", "",
                 "CPU", "CPU");
-    for (std::size_t m = 0; m < results.size(); ++m) {
-        for (const PhaseResult* r : {&results[m].first, &results[m].second}) {
+    auto phases = [](const ModeResults& m) {
+        std::vector<const PhaseResult*> list{&m.direct, &m.fusebox};
+        if (m.nginx) list.push_back(&*m.nginx);
+        return list;
+    };
+    for (const auto& m : results) {
+        for (const PhaseResult* r : phases(m)) {
             std::printf("%-26s %-8s %7d %7d %6d %6llu %10s %10s %7s %8s %8s\n",
-                        r == &results[m].first ? modeNames[m].c_str() : "", r->name.c_str(), r->streams, r->intact,
-                        r->peakOpen, static_cast<unsigned long long>(r->simConnections),
+                        r == &m.direct ? m.name.c_str() : "", r->name.c_str(), r->streams, r->intact, r->peakOpen,
+                        static_cast<unsigned long long>(r->simConnections),
                         fmt("%.2f ms", percentile(r->ttft, 50)).c_str(), fmt("%.2f ms", percentile(r->ttft, 99)).c_str(),
-                        fmt("%.2f s", r->wallS).c_str(), fmt("%.2f s", r->fuseboxCpuS).c_str(),
-                        fmt("%.2f s", r->selfCpuS).c_str());
+                        fmt("%.2f s", r->wallS).c_str(),
+                        r == &m.direct ? "-" : fmt("%.2f s", r->proxyCpuS).c_str(), fmt("%.2f s", r->selfCpuS).c_str());
             allIntact = allIntact && r->intact == r->streams;
         }
     }
     std::printf("\n%-52s %12s   %s\n", "figure", "value", "target");
-    for (std::size_t m = 0; m < results.size(); ++m) {
-        const auto& [d, f] = results[m];
-        const double addedP50 = percentile(f.ttft, 50) - percentile(d.ttft, 50);
-        const double addedP99 = percentile(f.ttft, 99) - percentile(d.ttft, 99);
-        worstAddedP99 = std::max(worstAddedP99, addedP99);
-        std::printf("%-52s %12s\n", ("added TTFT p50, " + modeNames[m]).c_str(), fmt("%+.2f ms", addedP50).c_str());
-        std::printf("%-52s %12s   <= 1 ms  %s\n", ("added TTFT p99, " + modeNames[m]).c_str(),
+    auto added = [](const PhaseResult& via, const PhaseResult& direct, double p) {
+        return percentile(via.ttft, p) - percentile(direct.ttft, p);
+    };
+    for (const auto& m : results) {
+        const double addedP99 = added(m.fusebox, m.direct, 99);
+        std::printf("%-52s %12s\n", ("added TTFT p50, " + m.name).c_str(),
+                    fmt("%+.2f ms", added(m.fusebox, m.direct, 50)).c_str());
+        std::printf("%-52s %12s   <= 1 ms  %s\n", ("added TTFT p99, " + m.name).c_str(),
                     fmt("%+.2f ms", addedP99).c_str(), addedP99 <= 1.0 ? "met" : "MISSED");
+        if (m.nginx) {
+            std::printf("%-52s %12s\n", ("  nginx's added TTFT p50, " + m.name).c_str(),
+                        fmt("%+.2f ms", added(*m.nginx, m.direct, 50)).c_str());
+            std::printf("%-52s %12s\n", ("  nginx's added TTFT p99, " + m.name).c_str(),
+                        fmt("%+.2f ms", added(*m.nginx, m.direct, 99)).c_str());
+        }
     }
-    for (std::size_t m = 0; m < results.size(); ++m) {
-        const auto& f = results[m].second;
-        const double perStreamMs = f.fuseboxCpuS * 1000.0 / std::max(1, f.streams);
-        std::printf("%-52s %12s\n", ("fusebox CPU per stream, " + modeNames[m]).c_str(),
-                    fmt("%.3f ms", perStreamMs).c_str());
+    for (const auto& m : results) {
+        std::printf("%-52s %12s\n", ("fusebox CPU per stream, " + m.name).c_str(),
+                    fmt("%.3f ms", m.fusebox.proxyCpuS * 1000.0 / std::max(1, m.fusebox.streams)).c_str());
+        if (m.nginx)
+            std::printf("%-52s %12s\n", ("  nginx CPU per stream, " + m.name).c_str(),
+                        fmt("%.3f ms", m.nginx->proxyCpuS * 1000.0 / std::max(1, m.nginx->streams)).c_str());
     }
     int totalStreams = 0, totalIntact = 0;
-    for (const auto& [d, f] : results) {
-        totalStreams += d.streams + f.streams;
-        totalIntact += d.intact + f.intact;
-    }
+    for (const auto& m : results)
+        for (const PhaseResult* r : phases(m)) {
+            totalStreams += r->streams;
+            totalIntact += r->intact;
+        }
     std::printf("%-52s %12s   all      %s\n", "streams complete and intact (20 events, in order, [DONE])",
                 (std::to_string(totalIntact) + "/" + std::to_string(totalStreams)).c_str(),
                 allIntact ? "met" : "MISSED");
@@ -786,12 +657,12 @@ int main(int argc, char** argv) {
                     .c_str());
     if (!allIntact) {
         std::printf("\n!!! NOT EVERY STREAM ARRIVED INTACT !!!\n");
-        for (std::size_t m = 0; m < results.size(); ++m)
-            for (const PhaseResult* r : {&results[m].first, &results[m].second})
+        for (const auto& m : results)
+            for (const PhaseResult* r : phases(m))
                 if (r->intact != r->streams)
                     std::printf("!!! %s via %s: %d of %d intact (connected %d, non-200 %d, [DONE] %d, clean end %d); "
                                 "first failure: %s\n",
-                                modeNames[m].c_str(), r->name.c_str(), r->intact, r->streams, r->connected, r->non200,
+                                m.name.c_str(), r->name.c_str(), r->intact, r->streams, r->connected, r->non200,
                                 r->done, r->clean, r->firstFailure.c_str());
         std::printf("    fusebox log: %s\n", logPath.c_str());
     }
