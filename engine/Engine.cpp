@@ -68,16 +68,16 @@ void Engine::openJournal() {
         Log::warn("journal disabled: " + error, {});
         return;
     }
-    // Today's spend survives a restart, so a daily budget does too: replay today's (UTC) attempts into the ledger.
+    // The journal answers the spend report and the CSV from now on: the ledger keeps totals only.
+    m_spend->setKeptAttempts(0);
+    // Today's spend survives a restart, so a daily budget does too. SQLite sums today's (UTC) attempts per
+    // provider; no row is read into memory (a busy day holds millions).
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(m_clock.wallNow().time_since_epoch()).count();
     const WallTime midnight{std::chrono::seconds{now - now % 86400}};
-    for (auto& a : m_journal->attempts(midnight, WallTime::max())) {
+    for (const auto& total : m_journal->spendTotals(midnight))
         for (std::size_t i = 0; i < m_config.providers.size(); ++i)
-            if (m_config.providers[i].id == a.provider) {
-                a.providerIndex = i;
-                m_spend->record(a);
-            }
-    }
+            if (m_config.providers[i].id == total.provider)
+                m_spend->restoreToday(i, total.usd, total.wastedUsd, total.unpriced);
     // The sink only enqueues: publish() may run under a breaker's lock.
     m_journalSubscription = m_events.subscribe([journal = m_journal.get()](const Event& e) { journal->append(e); });
 }

@@ -133,7 +133,25 @@ void SpendLedger::record(const AttemptRecord& attempt) {
             ++p.unpriced;
         }
     }
+    if (m_keep == 0) return;
     m_attempts.push_back(attempt);
+    while (m_attempts.size() > m_keep) m_attempts.pop_front();
+}
+
+void SpendLedger::restoreToday(std::size_t provider, double usd, double wastedUsd, uint64_t unpriced) {
+    std::lock_guard lock(m_mutex);
+    if (provider >= m_providers.size()) return;
+    Provider& p = m_providers[provider];
+    rollDay(p);
+    p.spendToday += usd;
+    p.budgetSpend += usd;
+    p.wastedToday += wastedUsd;
+    p.unpriced += unpriced;
+}
+
+void SpendLedger::setKeptAttempts(std::size_t n) {
+    std::lock_guard lock(m_mutex);
+    m_keep = n;
     while (m_attempts.size() > m_keep) m_attempts.pop_front();
 }
 

@@ -55,6 +55,10 @@ public:
                 std::size_t keepAttempts = 100000);
 
     void record(const AttemptRecord& attempt); // costUsd already filled in
+    // After a restart: a provider's spend today as the journal summed it, which also counts toward its budget.
+    void restoreToday(std::size_t provider, double usd, double wastedUsd, uint64_t unpriced);
+    // How many recent attempts are kept for report() and attemptsCsv(). None when a journal answers those.
+    void setKeptAttempts(std::size_t n);
     std::optional<BudgetRefusal> checkBudget(std::size_t provider) const;
     void resetBudget(std::size_t provider); // the operator's reset: today's spend no longer counts toward it
     ProviderSpend spend(std::size_t provider) const;

@@ -295,6 +295,34 @@ std::vector<AttemptRecord> Journal::attempts(WallTime since, WallTime until) con
     return out;
 }
 
+std::vector<Journal::SpendTotal> Journal::spendTotals(WallTime since) const {
+    std::vector<SpendTotal> out;
+    std::string error;
+    sqlite3* db = openDb(m_path, SQLITE_OPEN_READONLY, error);
+    if (!db) return out;
+    sqlite3_stmt* st = nullptr;
+    // "Unpriced" as the ledger counts it: usage reported (tokens, as attempts() reads it back), no price, and a
+    // real call (a breaker's refusal has no usage anyway).
+    if (sqlite3_prepare_v2(db,
+                           "SELECT provider, TOTAL(usd), TOTAL(CASE WHEN delivered = 0 THEN usd END), "
+                           "SUM(usd IS NULL AND input_tokens + output_tokens > 0 AND outcome != 'short_circuited') "
+                           "FROM attempts WHERE t_ms >= ? GROUP BY provider",
+                           -1, &st, nullptr) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, toMs(since));
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            SpendTotal total;
+            total.provider = columnText(st, 0);
+            total.usd = sqlite3_column_double(st, 1);
+            total.wastedUsd = sqlite3_column_double(st, 2);
+            total.unpriced = static_cast<uint64_t>(sqlite3_column_int64(st, 3));
+            out.push_back(std::move(total));
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
 uint64_t Journal::eventCount() const {
     std::string error;
     sqlite3* db = openDb(m_path, SQLITE_OPEN_READONLY, error);

@@ -46,6 +46,16 @@ public:
     // Reads back attempts with since <= at < until, oldest first (a separate connection; WAL lets it run beside
     // the writer).
     std::vector<AttemptRecord> attempts(WallTime since, WallTime until) const;
+
+    // What each provider's attempts since `since` cost, summed by SQLite: a restart restores today's spend (and
+    // with it the daily budgets) from this, without reading a busy day's rows into memory.
+    struct SpendTotal {
+        std::string provider;
+        double usd = 0;
+        double wastedUsd = 0;  // priced attempts whose answer did not reach the client whole
+        uint64_t unpriced = 0; // attempts with usage but no price
+    };
+    std::vector<SpendTotal> spendTotals(WallTime since) const;
     uint64_t eventCount() const;
 
 private:

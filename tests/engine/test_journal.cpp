@@ -12,6 +12,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 
@@ -107,6 +109,41 @@ private slots:
         QCOMPARE(journal->eventCount(), uint64_t{1});
         QCOMPARE(query(path("a.db"), "PRAGMA journal_mode"), std::string("wal"));
         QCOMPARE(query(path("a.db"), "PRAGMA user_version"), std::to_string(Journal::kSchemaVersion));
+    }
+
+    // What a restart restores today's spend (and the daily budgets) from: sums by provider, in SQLite.
+    void sumsTodaysSpendByProvider() {
+        ManualClock clock;
+        std::string error;
+        auto journal = Journal::open(path("totals.db"), clock, 30, error);
+        QVERIFY2(journal, error.c_str());
+        const WallTime start = clock.wallNow();
+        journal->append(attempt(start - 10s, 0)); // before `since`: not counted
+        for (int i = 1; i <= 6; ++i) journal->append(attempt(start + std::chrono::seconds(i), i));
+        AttemptRecord cut = attempt(start + 7s, 7); // priced, not delivered: wasted
+        cut.delivered = false;
+        journal->append(cut);
+        AttemptRecord unpriced = attempt(start + 8s, 8);
+        unpriced.costUsd.reset();
+        journal->append(unpriced);
+        AttemptRecord refused = attempt(start + 9s, 9); // a breaker's refusal: no usage, no price
+        refused.provider = "beta";
+        refused.outcome = Outcome::ShortCircuited;
+        refused.costUsd.reset();
+        refused.usage = Usage{};
+        journal->append(refused);
+        journal->flush();
+
+        auto totals = journal->spendTotals(start);
+        std::sort(totals.begin(), totals.end(), [](const auto& a, const auto& b) { return a.provider < b.provider; });
+        QCOMPARE(totals.size(), std::size_t{2});
+        QCOMPARE(totals[0].provider, std::string("alpha"));
+        QVERIFY(std::abs(totals[0].usd - 0.007) < 1e-12); // attempts 1-7
+        QVERIFY(std::abs(totals[0].wastedUsd - 0.001) < 1e-12);
+        QCOMPARE(totals[0].unpriced, uint64_t{1});
+        QCOMPARE(totals[1].provider, std::string("beta"));
+        QCOMPARE(totals[1].usd, 0.0);
+        QCOMPARE(totals[1].unpriced, uint64_t{0});
     }
 
     void commitsWithinASecondWithoutFlush() {
