@@ -105,13 +105,17 @@ void ProxyExchange::tryTargets() {
         const ResolvedTarget target = m_resolution.targets[m_next++];
         const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
         CircuitBreaker& breaker = *m_context.breakers[target.providerIndex];
+        std::optional<json> crossBody;
         if (provider.kind != apiFamily(m_endpoint)) {
-            recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())),
-                          "provider " + provider.id + " speaks the " + providerKindName(provider.kind) +
-                              " API; " + endpointPath(m_endpoint) + " needs a " +
-                              providerKindName(apiFamily(m_endpoint)) + " provider",
-                          std::nullopt);
-            continue;
+            std::string whyNot;
+            crossBody = crossApiBody(target, provider, whyNot);
+            if (!crossBody) { // skipped before its breaker is asked: no permit is taken
+                recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())),
+                              "provider " + provider.id + " speaks the " + providerKindName(provider.kind) +
+                                  " API: " + whyNot,
+                              std::nullopt);
+                continue;
+            }
         }
         if (m_context.budgetGate) {
             if (auto refusal = m_context.budgetGate(target.providerIndex)) {
@@ -139,7 +143,7 @@ void ProxyExchange::tryTargets() {
             completeAttempt(Outcome::AuthError, "provider " + provider.id + " has no key: " + hint, false);
             continue;
         }
-        attempt(target, std::move(admission.permit));
+        attempt(target, std::move(admission.permit), std::move(crossBody));
         return;
     }
 
@@ -168,14 +172,37 @@ void ProxyExchange::tryTargets() {
     answerUnavailable();
 }
 
+std::optional<json> ProxyExchange::crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider,
+                                                std::string& whyNot) const {
+    if (!translatable(m_endpoint)) {
+        whyNot = std::string(endpointPath(m_endpoint)) + " needs a " + providerKindName(apiFamily(m_endpoint)) +
+                 " provider";
+        return std::nullopt;
+    }
+    if (!target.modelChosen) {
+        // The client's model means nothing to the other API's provider.
+        whyNot = "crossing APIs needs a model for it: set the route target's \"model\" (or ask for " + provider.id +
+                 "/MODEL)";
+        return std::nullopt;
+    }
+    return translateRequest(m_body, m_endpoint, target.model, whyNot);
+}
+
 UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, const std::string& model,
-                                               bool& clientAskedUsage) {
+                                               bool& clientAskedUsage, std::optional<json> crossBody) {
     const Dialect& dialect = dialectFor(provider.kind);
+    const ApiEndpoint endpoint = upstreamEndpoint(m_endpoint, provider.kind);
     UpstreamRequest request;
     request.method = "POST";
-    request.url = dialect.upstreamUrl(provider, m_endpoint);
+    request.url = dialect.upstreamUrl(provider, endpoint);
     request.timeouts = provider.timeouts;
-    if (!m_stream && model == m_clientModel) {
+    if (crossBody) {
+        dialect.prepareBody(*crossBody, endpoint, m_stream);
+        // Whether the client itself asked for a usage chunk (OpenAI's stream_options); the translator decides.
+        const auto options = m_body.find("stream_options");
+        clientAskedUsage = options != m_body.end() && options->is_object() && options->value("include_usage", false);
+        request.body = crossBody->dump(-1, ' ', false, json::error_handler_t::replace);
+    } else if (!m_stream && model == m_clientModel) {
         // Nothing to change: the client's bytes go as they came, which spares a serialisation per request.
         request.body = m_request.body();
         clientAskedUsage = false;
@@ -194,7 +221,7 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, c
     return request;
 }
 
-void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit) {
+void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, std::optional<json> crossBody) {
     const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
     m_attempt.emplace();
     Attempt& a = *m_attempt;
@@ -203,7 +230,9 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit) {
     a.model = target.model;
     a.permit = std::move(permit);
     a.started = m_context.clock.now();
-    UpstreamRequest request = upstreamRequest(provider, target.model, a.clientAskedUsage);
+    a.crossApi = crossBody.has_value();
+    UpstreamRequest request = upstreamRequest(provider, target.model, a.clientAskedUsage, std::move(crossBody));
+    if (a.crossApi && m_stream) a.translator.emplace(m_endpoint, a.clientAskedUsage);
 
     // Callbacks of an attempt we already gave up on (failed over, cancelled) must not touch the next one.
     auto self = shared_from_this();
@@ -272,7 +301,11 @@ void ProxyExchange::onEvent(SseEvent&& event) {
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
     const StreamEventInfo info = dialectFor(provider.kind).inspect(event, a.usage);
     if (info.terminal) a.sawTerminal = true;
-    const bool dropped = info.usageOnly && !a.clientAskedUsage;
+    // What the client gets of this event: the event itself, less OpenAI's usage chunk when the client did not
+    // ask for it; or, from a provider of the other API, its translation (often nothing).
+    std::string bytes;
+    if (a.translator) bytes = a.translator->translate(event, info, a.usage);
+    else if (!(info.usageOnly && !a.clientAskedUsage)) bytes = std::move(event.raw);
     if (!a.committed) {
         if (info.error) {
             a.failed = true;
@@ -281,12 +314,11 @@ void ProxyExchange::onEvent(SseEvent&& event) {
                      "error event before the first content: " + clip(redact(info.errorMessage, provider.apiKey)));
             return;
         }
-        if (!dropped) a.held += event.raw;
+        a.held += bytes;
         if (info.content) commit();
         return;
     }
-    if (dropped) return;
-    relay(event.raw);
+    relay(bytes);
     if (info.error && !a.failed) {
         // The provider's own error event reached the client; the stream is over for it whatever follows.
         a.failed = true;
@@ -360,6 +392,7 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
             return;
         }
         a.usage = dialectFor(provider.kind).usageFromBody(parsed);
+        if (a.crossApi) a.body = translateAnswer(parsed, m_endpoint).dump(-1, ' ', false, json::error_handler_t::replace);
         relayWhole(Outcome::Success, "", std::nullopt);
         return;
     }
@@ -385,11 +418,20 @@ void ProxyExchange::relayWhole(Outcome outcome, const std::string& reason, std::
     const int status = a.status;
     const UpstreamHead head = std::move(a.head);
     std::string body = std::move(a.body);
+    if (a.crossApi && outcome != Outcome::Success) body = translatedErrorBody(status, body);
     const std::string provider = m_context.config.providers[a.providerIndex].id;
     // The breaker hears the outcome before the client does, so whoever reads the answer sees its effect.
     completeAttempt(outcome, reason, true, retryAfter);
     answerWhole(status, head, std::move(body), provider);
     finish();
+}
+
+std::string ProxyExchange::translatedErrorBody(int status, const std::string& body) const {
+    const ProviderConfig& provider = m_context.config.providers[m_attempt->providerIndex];
+    const std::string message = dialectFor(provider.kind).upstreamErrorMessage(body).value_or(
+        "provider " + provider.id + " answered HTTP " + std::to_string(status));
+    const std::string type = status >= 400 && status < 500 ? "invalid_request_error" : "upstream_error";
+    return m_dialect.errorBody(status, type, clip(redact(message, provider.apiKey))).dump();
 }
 
 void ProxyExchange::finishStream(const UpstreamResult& result) {

@@ -5,6 +5,7 @@
 // a cut or a stall fails over like any failed attempt. When no target can answer: 503 with Retry-After and every
 // attempt. Runs entirely on its session's I/O thread.
 #include "breaker/CircuitBreaker.h"
+#include "providers/ApiTranslation.h"
 #include "providers/Dialect.h"
 #include "providers/SseParser.h"
 #include "proxy/ClientSession.h"
@@ -56,6 +57,8 @@ private:
         SseParser sse;
         Usage usage;
         bool clientAskedUsage = false;
+        bool crossApi = false;                      // the provider speaks the other API: answers are translated
+        std::optional<StreamTranslator> translator; // ... and so is its stream
         bool committed = false;
         bool sawTerminal = false;
         std::string held; // stream events before the commit point
@@ -64,8 +67,12 @@ private:
 
     bool parseRequest();
     void tryTargets();
-    void attempt(const ResolvedTarget& target, Permit permit);
-    UpstreamRequest upstreamRequest(const ProviderConfig& provider, const std::string& model, bool& clientAskedUsage);
+    void attempt(const ResolvedTarget& target, Permit permit, std::optional<nlohmann::json> crossBody);
+    // The request body for a provider of the other API, or why there is none (then the target is skipped).
+    std::optional<nlohmann::json> crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider,
+                                               std::string& whyNot) const;
+    UpstreamRequest upstreamRequest(const ProviderConfig& provider, const std::string& model, bool& clientAskedUsage,
+                                    std::optional<nlohmann::json> crossBody);
     void onHead(const UpstreamHead& head);
     void onData(std::string_view chunk);
     void onEvent(SseEvent&& event);
@@ -85,6 +92,8 @@ private:
                        const std::string& reason, std::optional<double> retryAfterS);
     void answerUnavailable();
     void relayWhole(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter);
+    // A provider's error answer in the client's API (for a provider of the other API).
+    std::string translatedErrorBody(int status, const std::string& body) const;
     void answerWhole(int status, const UpstreamHead& head, std::string body, const std::string& provider);
     void answerError(int status, const std::string& type, const std::string& message,
                      const std::optional<std::string>& param = std::nullopt);

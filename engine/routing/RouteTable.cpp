@@ -25,7 +25,8 @@ Resolution RouteTable::resolve(std::string_view model) const {
         out.found = true;
         for (const auto& target : route.targets)
             if (auto index = providerIndex(target.provider))
-                out.targets.push_back({*index, target.model.empty() ? std::string(clientModel) : target.model});
+                out.targets.push_back(
+                    {*index, target.model.empty() ? std::string(clientModel) : target.model, !target.model.empty()});
     };
     for (const auto& route : *routes)
         if (route.name == model) {
@@ -39,7 +40,7 @@ Resolution RouteTable::resolve(std::string_view model) const {
             out.route = std::string(model);
             out.direct = true;
             out.found = true;
-            out.targets.push_back({*index, std::string(model.substr(slash + 1))});
+            out.targets.push_back({*index, std::string(model.substr(slash + 1)), true});
             return out;
         }
     }

@@ -16,6 +16,7 @@ namespace fusebox {
 struct ResolvedTarget {
     std::size_t providerIndex = 0; // into Config::providers
     std::string model;             // what goes upstream: the target's model, else the client's
+    bool modelChosen = false;      // the route's target (or a PROVIDER/MODEL request) named the model
 };
 
 struct Resolution {

@@ -159,7 +159,7 @@ export class Fusebox extends Proc {
 export const OPEN_S = 2;
 
 // Two sims (one behind an openai-kind provider, one behind an anthropic-kind one) and a fusebox with routes
-// `gpt` -> oa/sim-1 and `claude` -> an/sim-1-mini. Call stop() in a finally / after hook.
+// `gpt` -> oa/sim-1, `claude` -> an/sim-1-mini, and the cross-API `gpt-then-claude` and `claude-then-gpt`. Call stop() in a finally / after hook.
 export async function startStack({ demo = false } = {}) {
   const stack = { procs: [], dir: mkdtempSync(join(tmpdir(), 'fusebox-e2e-')) };
   stack.stop = async () => {
@@ -186,6 +186,9 @@ export async function startStack({ demo = false } = {}) {
       routes: [
         { name: 'gpt', targets: [{ provider: 'oa', model: 'sim-1' }] },
         { name: 'claude', targets: [{ provider: 'an', model: 'sim-1-mini' }] },
+        // Fallback across the two APIs: each starts on one family and falls over to the other.
+        { name: 'gpt-then-claude', targets: [{ provider: 'oa', model: 'sim-1' }, { provider: 'an', model: 'sim-1-mini' }] },
+        { name: 'claude-then-gpt', targets: [{ provider: 'an', model: 'sim-1-mini' }, { provider: 'oa', model: 'sim-1' }] },
       ],
     };
     stack.configPath = join(stack.dir, 'config.json');

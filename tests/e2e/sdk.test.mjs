@@ -54,10 +54,10 @@ function header(headers, name) {
   return typeof headers?.get === 'function' ? headers.get(name) : headers?.[name];
 }
 
-function assertFuseboxHeaders(headers, route, provider) {
+function assertFuseboxHeaders(headers, route, provider, attempts = '1') {
   assert.equal(header(headers, 'x-fusebox-route'), route);
   assert.equal(header(headers, 'x-fusebox-provider'), provider);
-  assert.equal(header(headers, 'x-fusebox-attempts'), '1');
+  assert.equal(header(headers, 'x-fusebox-attempts'), attempts);
   assert.ok(header(headers, 'x-request-id'), 'x-request-id is set');
 }
 
@@ -200,6 +200,56 @@ describe('Anthropic SDK', () => {
       assert.equal(text, simText(3));
       assert.equal(stop, 'max_tokens');
       assert.equal(outputTokens, 3);
+    }));
+});
+
+describe('fallback across the two APIs', () => {
+  test('OpenAI SDK, streamed: the OpenAI provider fails, the Anthropic one answers in OpenAI chunks',
+    { timeout: TEST_TIMEOUT_MS }, () => withStack(async (stack) => {
+      await stack.oa.cmd('fault 503');
+      const client = openaiClient(stack);
+      const { data: stream, response } = await client.chat.completions
+        .create({ model: 'gpt-then-claude', messages, stream: true, stream_options: { include_usage: true } })
+        .withResponse();
+      assertFuseboxHeaders(response.headers, 'gpt-then-claude', 'an', '2');
+      let text = '';
+      let finish = null;
+      let usage = null;
+      for await (const chunk of stream) {
+        assert.equal(chunk.object, 'chat.completion.chunk');
+        if (chunk.usage) usage = chunk.usage;
+        for (const choice of chunk.choices) {
+          if (choice.delta?.content) text += choice.delta.content;
+          if (choice.finish_reason) finish = choice.finish_reason;
+        }
+      }
+      assert.equal(text, simText());
+      assert.equal(finish, 'stop');
+      assert.equal(usage.prompt_tokens, INPUT_TOKENS);
+      assert.equal(usage.completion_tokens, SIM_EVENTS);
+    }));
+
+  test('Anthropic SDK: the Anthropic provider fails, the OpenAI one answers as a message, streamed and not',
+    { timeout: TEST_TIMEOUT_MS }, () => withStack(async (stack) => {
+      await stack.an.cmd('fault 529');
+      const client = anthropicClient(stack);
+      const { data, response } = await client.messages
+        .create({ model: 'claude-then-gpt', max_tokens: 100, messages })
+        .withResponse();
+      assertFuseboxHeaders(response.headers, 'claude-then-gpt', 'oa', '2');
+      assert.equal(data.type, 'message');
+      assert.equal(data.content[0].text, simText());
+      assert.equal(data.stop_reason, 'end_turn');
+      assert.equal(data.usage.output_tokens, SIM_EVENTS);
+
+      const stream = client.messages.stream({ model: 'claude-then-gpt', max_tokens: 100, messages });
+      const deltas = [];
+      stream.on('text', (delta) => deltas.push(delta));
+      const final = await stream.finalMessage();
+      assert.equal(deltas.join(''), simText());
+      assert.equal(final.content[0].text, simText());
+      assert.equal(final.stop_reason, 'end_turn');
+      assert.equal(final.usage.output_tokens, SIM_EVENTS);
     }));
 });
 
