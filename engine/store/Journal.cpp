@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <functional>
+
 namespace fusebox {
 
 namespace {
@@ -256,84 +258,71 @@ int Journal::prune() {
     return deleted;
 }
 
-std::vector<AttemptRecord> Journal::attempts(WallTime since, WallTime until) const {
-    std::vector<AttemptRecord> out;
+void Journal::forEachRow(const char* sql, std::initializer_list<int64_t> parameters,
+                         const std::function<void(sqlite3_stmt*)>& row) const {
     std::string error;
     sqlite3* db = openDb(m_path, SQLITE_OPEN_READONLY, error);
-    if (!db) return out;
+    if (!db) return;
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT t_ms, request_id, route, provider, model, outcome, status, ttfb_ms, duration_ms, "
-                           "input_tokens, output_tokens, usd, delivered, cache_read_tokens, cache_write_tokens "
-                           "FROM attempts WHERE t_ms >= ? AND t_ms < ? ORDER BY t_ms, id",
-                           -1, &st, nullptr) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, toMs(since));
-        sqlite3_bind_int64(st, 2, toMs(until));
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            AttemptRecord a;
-            a.at = WallTime{Millis{sqlite3_column_int64(st, 0)}};
-            a.requestId = columnText(st, 1);
-            a.route = columnText(st, 2);
-            a.provider = columnText(st, 3);
-            a.model = columnText(st, 4);
-            a.outcome = outcomeFromName(columnText(st, 5)).value_or(Outcome::BadResponse);
-            a.status = sqlite3_column_int(st, 6);
-            a.timeToFirstByte = Millis{sqlite3_column_int64(st, 7)};
-            a.duration = Millis{sqlite3_column_int64(st, 8)};
-            a.usage.inputTokens = sqlite3_column_int64(st, 9);
-            a.usage.outputTokens = sqlite3_column_int64(st, 10);
-            a.usage.reported = a.usage.inputTokens + a.usage.outputTokens > 0;
-            if (sqlite3_column_type(st, 11) != SQLITE_NULL) a.costUsd = sqlite3_column_double(st, 11);
-            a.delivered = sqlite3_column_int(st, 12) != 0;
-            a.usage.cacheReadTokens = sqlite3_column_int64(st, 13);
-            a.usage.cacheWriteTokens = sqlite3_column_int64(st, 14);
-            out.push_back(std::move(a));
-        }
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK) {
+        int index = 0;
+        for (const int64_t value : parameters) sqlite3_bind_int64(st, ++index, value);
+        while (sqlite3_step(st) == SQLITE_ROW) row(st);
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+
+std::vector<AttemptRecord> Journal::attempts(WallTime since, WallTime until) const {
+    std::vector<AttemptRecord> out;
+    forEachRow("SELECT t_ms, request_id, route, provider, model, outcome, status, ttfb_ms, duration_ms, "
+               "input_tokens, output_tokens, usd, delivered, cache_read_tokens, cache_write_tokens "
+               "FROM attempts WHERE t_ms >= ? AND t_ms < ? ORDER BY t_ms, id",
+               {toMs(since), toMs(until)}, [&out](sqlite3_stmt* st) {
+                   AttemptRecord a;
+                   a.at = WallTime{Millis{sqlite3_column_int64(st, 0)}};
+                   a.requestId = columnText(st, 1);
+                   a.route = columnText(st, 2);
+                   a.provider = columnText(st, 3);
+                   a.model = columnText(st, 4);
+                   a.outcome = outcomeFromName(columnText(st, 5)).value_or(Outcome::BadResponse);
+                   a.status = sqlite3_column_int(st, 6);
+                   a.timeToFirstByte = Millis{sqlite3_column_int64(st, 7)};
+                   a.duration = Millis{sqlite3_column_int64(st, 8)};
+                   a.usage.inputTokens = sqlite3_column_int64(st, 9);
+                   a.usage.outputTokens = sqlite3_column_int64(st, 10);
+                   a.usage.reported = a.usage.inputTokens + a.usage.outputTokens > 0;
+                   if (sqlite3_column_type(st, 11) != SQLITE_NULL) a.costUsd = sqlite3_column_double(st, 11);
+                   a.delivered = sqlite3_column_int(st, 12) != 0;
+                   a.usage.cacheReadTokens = sqlite3_column_int64(st, 13);
+                   a.usage.cacheWriteTokens = sqlite3_column_int64(st, 14);
+                   out.push_back(std::move(a));
+               });
     return out;
 }
 
 std::vector<Journal::SpendTotal> Journal::spendTotals(WallTime since) const {
     std::vector<SpendTotal> out;
-    std::string error;
-    sqlite3* db = openDb(m_path, SQLITE_OPEN_READONLY, error);
-    if (!db) return out;
-    sqlite3_stmt* st = nullptr;
     // "Unpriced" as the ledger counts it: usage reported (tokens, as attempts() reads it back), no price, and a
     // real call (a breaker's refusal has no usage anyway).
-    if (sqlite3_prepare_v2(db,
-                           "SELECT provider, TOTAL(usd), TOTAL(CASE WHEN delivered = 0 THEN usd END), "
-                           "SUM(usd IS NULL AND input_tokens + output_tokens > 0 AND outcome != 'short_circuited') "
-                           "FROM attempts WHERE t_ms >= ? GROUP BY provider",
-                           -1, &st, nullptr) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, toMs(since));
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            SpendTotal total;
-            total.provider = columnText(st, 0);
-            total.usd = sqlite3_column_double(st, 1);
-            total.wastedUsd = sqlite3_column_double(st, 2);
-            total.unpriced = static_cast<uint64_t>(sqlite3_column_int64(st, 3));
-            out.push_back(std::move(total));
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    forEachRow("SELECT provider, TOTAL(usd), TOTAL(CASE WHEN delivered = 0 THEN usd END), "
+               "SUM(usd IS NULL AND input_tokens + output_tokens > 0 AND outcome != 'short_circuited') "
+               "FROM attempts WHERE t_ms >= ? GROUP BY provider",
+               {toMs(since)}, [&out](sqlite3_stmt* st) {
+                   SpendTotal total;
+                   total.provider = columnText(st, 0);
+                   total.usd = sqlite3_column_double(st, 1);
+                   total.wastedUsd = sqlite3_column_double(st, 2);
+                   total.unpriced = static_cast<uint64_t>(sqlite3_column_int64(st, 3));
+                   out.push_back(std::move(total));
+               });
     return out;
 }
 
 uint64_t Journal::eventCount() const {
-    std::string error;
-    sqlite3* db = openDb(m_path, SQLITE_OPEN_READONLY, error);
-    if (!db) return 0;
-    sqlite3_stmt* st = nullptr;
     uint64_t n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    forEachRow("SELECT count(*) FROM events", {},
+               [&n](sqlite3_stmt* st) { n = static_cast<uint64_t>(sqlite3_column_int64(st, 0)); });
     return n;
 }
 

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +21,7 @@
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace fusebox {
 
@@ -60,6 +63,9 @@ public:
 
 private:
     Journal(sqlite3* db, std::string path, Clock& clock, int retentionDays);
+    // Runs a read-only query on a connection of its own (WAL lets it run beside the writer), one call per row.
+    void forEachRow(const char* sql, std::initializer_list<int64_t> parameters,
+                    const std::function<void(sqlite3_stmt*)>& row) const;
     void run();
     void pruneIfDue();
     void commit(std::deque<std::variant<AttemptRecord, Event>>& batch);
