@@ -127,7 +127,10 @@ void Engine::onAttempt(const AttemptRecord& recorded) {
 SpendReport Engine::spendReport(SpendBucket bucket, WallTime since) const {
     if (!m_journal) return m_spend->report(bucket, since);
     m_journal->flush();
-    return buildSpendReport(m_journal->attempts(since, WallTime::max()), bucket);
+    SpendReport report;
+    report.buckets = m_journal->spendBuckets(since, SpendLedger::bucketSeconds(bucket));
+    report.saved = estimateSaved(m_journal->failureTotals(since));
+    return report;
 }
 
 std::string Engine::attemptsCsv(WallTime since, WallTime until) const {

@@ -35,12 +35,12 @@ std::string csvField(const std::string& s) {
     return out + "\"";
 }
 
-bool failed(Outcome o) {
+} // namespace
+
+bool failedAttempt(Outcome o) {
     return o != Outcome::Success && o != Outcome::ShortCircuited && o != Outcome::ClientError &&
            o != Outcome::Cancelled;
 }
-
-} // namespace
 
 const char* const kAttemptsCsvHeader =
     "time,request_id,route,provider,model,outcome,status,ttfb_ms,duration_ms,input_tokens,output_tokens,usd,"
@@ -67,29 +67,32 @@ std::string attemptCsvRow(const AttemptRecord& a) {
     return row + "\r\n";
 }
 
-SpendSaved estimateSaved(const std::vector<AttemptRecord>& attempts) {
-    struct Acc {
-        uint64_t refused = 0, failures = 0, pricedFailures = 0;
-        double usd = 0, seconds = 0;
-    };
-    std::map<std::string, Acc> by;
-    for (const auto& a : attempts) {
-        Acc& acc = by[a.provider];
-        if (a.outcome == Outcome::ShortCircuited) ++acc.refused;
-        else if (failed(a.outcome)) {
-            ++acc.failures;
-            acc.seconds += std::chrono::duration<double>(a.duration).count();
-            if (a.costUsd) ++acc.pricedFailures, acc.usd += *a.costUsd;
-        }
-    }
+SpendSaved estimateSaved(const std::vector<ProviderFailureTotals>& totals) {
     SpendSaved saved;
-    for (const auto& [provider, acc] : by) {
-        saved.shortCircuited += acc.refused;
-        if (acc.refused == 0) continue;
-        if (acc.failures > 0) saved.estSeconds += acc.refused * acc.seconds / acc.failures;
-        if (acc.pricedFailures > 0) saved.estUsd += acc.refused * acc.usd / acc.pricedFailures;
+    for (const auto& t : totals) {
+        saved.shortCircuited += t.refused;
+        if (t.refused == 0) continue;
+        if (t.failures > 0) saved.estSeconds += t.refused * t.failureSeconds / t.failures;
+        if (t.pricedFailures > 0) saved.estUsd += t.refused * t.failureUsd / t.pricedFailures;
     }
     return saved;
+}
+
+SpendSaved estimateSaved(const std::vector<AttemptRecord>& attempts) {
+    std::map<std::string, ProviderFailureTotals> by;
+    for (const auto& a : attempts) {
+        ProviderFailureTotals& t = by[a.provider];
+        t.provider = a.provider;
+        if (a.outcome == Outcome::ShortCircuited) ++t.refused;
+        else if (failedAttempt(a.outcome)) {
+            ++t.failures;
+            t.failureSeconds += std::chrono::duration<double>(a.duration).count();
+            if (a.costUsd) ++t.pricedFailures, t.failureUsd += *a.costUsd;
+        }
+    }
+    std::vector<ProviderFailureTotals> totals;
+    for (auto& entry : by) totals.push_back(std::move(entry.second));
+    return estimateSaved(totals);
 }
 
 SpendLedger::SpendLedger(Clock& clock, std::vector<std::string> providers,

@@ -92,10 +92,22 @@ private:
 // Shared by the memory and the journal: the CSV header and one RFC 4180 row.
 extern const char* const kAttemptsCsvHeader;
 std::string attemptCsvRow(const AttemptRecord& a);
+// What the saved-money estimate needs of one provider's attempts in a period.
+struct ProviderFailureTotals {
+    std::string provider;
+    uint64_t refused = 0;        // short-circuited
+    uint64_t failures = 0;       // attempts that really failed (see failedAttempt)
+    double failureSeconds = 0;   // their summed duration
+    uint64_t pricedFailures = 0; // ... those with a price
+    double failureUsd = 0;       // ... and what they cost
+};
+// An outcome the "saved" estimate counts as a failed call: not a success, refusal, client error or cancel.
+bool failedAttempt(Outcome outcome);
 // The saved-money estimate (README "Spend"): per provider, short-circuited count × the average cost and duration
 // of its failed attempts in the same period.
+SpendSaved estimateSaved(const std::vector<ProviderFailureTotals>& totals);
 SpendSaved estimateSaved(const std::vector<AttemptRecord>& attempts);
-// Buckets and the saved estimate over a set of attempts (from memory or from the journal).
+// Buckets and the saved estimate over a set of attempts in memory (the journal sums them in SQL instead).
 SpendReport buildSpendReport(const std::vector<AttemptRecord>& attempts, SpendBucket bucket);
 
 } // namespace fusebox

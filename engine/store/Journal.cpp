@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace fusebox {
@@ -315,6 +316,51 @@ std::vector<Journal::SpendTotal> Journal::spendTotals(WallTime since) const {
                    total.wastedUsd = sqlite3_column_double(st, 2);
                    total.unpriced = static_cast<uint64_t>(sqlite3_column_int64(st, 3));
                    out.push_back(std::move(total));
+               });
+    return out;
+}
+
+std::vector<SpendBucketRow> Journal::spendBuckets(WallTime since, int64_t bucketSeconds) const {
+    std::vector<SpendBucketRow> out;
+    const int64_t widthMs = std::max<int64_t>(1, bucketSeconds) * 1000;
+    forEachRow("SELECT t_ms / ?1 * ?1 / 1000 AS t, provider, count(*), TOTAL(input_tokens), TOTAL(output_tokens), "
+               "TOTAL(usd), TOTAL(CASE WHEN delivered = 0 THEN usd END), "
+               "SUM(usd IS NULL AND input_tokens + output_tokens > 0) "
+               "FROM attempts WHERE t_ms >= ?2 AND outcome != 'short_circuited' "
+               "GROUP BY t, provider ORDER BY t, provider",
+               {widthMs, toMs(since)}, [&out](sqlite3_stmt* st) {
+                   SpendBucketRow row;
+                   row.t = sqlite3_column_int64(st, 0);
+                   row.provider = columnText(st, 1);
+                   row.requests = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
+                   row.inputTokens = static_cast<uint64_t>(sqlite3_column_double(st, 3));
+                   row.outputTokens = static_cast<uint64_t>(sqlite3_column_double(st, 4));
+                   row.usd = sqlite3_column_double(st, 5);
+                   row.wastedUsd = sqlite3_column_double(st, 6);
+                   row.unpriced = static_cast<uint64_t>(sqlite3_column_int64(st, 7));
+                   out.push_back(std::move(row));
+               });
+    return out;
+}
+
+std::vector<ProviderFailureTotals> Journal::failureTotals(WallTime since) const {
+    std::vector<ProviderFailureTotals> out;
+    // A failure as failedAttempt() has it.
+    forEachRow("SELECT provider, SUM(outcome = 'short_circuited'), SUM(failed), "
+               "TOTAL(CASE WHEN failed THEN duration_ms END) / 1000.0, SUM(failed AND usd IS NOT NULL), "
+               "TOTAL(CASE WHEN failed THEN usd END) "
+               "FROM (SELECT provider, outcome, duration_ms, usd, "
+               "outcome NOT IN ('success', 'short_circuited', 'client_error', 'cancelled') AS failed "
+               "FROM attempts WHERE t_ms >= ?) GROUP BY provider",
+               {toMs(since)}, [&out](sqlite3_stmt* st) {
+                   ProviderFailureTotals t;
+                   t.provider = columnText(st, 0);
+                   t.refused = static_cast<uint64_t>(sqlite3_column_int64(st, 1));
+                   t.failures = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
+                   t.failureSeconds = sqlite3_column_double(st, 3);
+                   t.pricedFailures = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
+                   t.failureUsd = sqlite3_column_double(st, 5);
+                   out.push_back(std::move(t));
                });
     return out;
 }

@@ -7,6 +7,7 @@
 #include "core/Clock.h"
 #include "core/Event.h"
 #include "routing/AttemptRecord.h"
+#include "spend/SpendLedger.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -59,6 +60,11 @@ public:
         uint64_t unpriced = 0; // attempts with usage but no price
     };
     std::vector<SpendTotal> spendTotals(WallTime since) const;
+    // The spend report's parts since `since`, summed by SQLite: buckets `bucketSeconds` wide (refusals left
+    // out, as SpendReport has them), and each provider's failures for the saved estimate. A report over a busy
+    // month reads a few hundred rows, not millions.
+    std::vector<SpendBucketRow> spendBuckets(WallTime since, int64_t bucketSeconds) const;
+    std::vector<ProviderFailureTotals> failureTotals(WallTime since) const;
     uint64_t eventCount() const;
 
 private:

@@ -3,6 +3,7 @@
 // Run with `--journal-writer PATH` this binary is the child of the kill -9 test: it writes attempts forever and
 // prints how many are committed after each commit.
 #include "core/Clock.h"
+#include "spend/SpendLedger.h"
 #include "store/Journal.h"
 
 #include <sqlite3.h>
@@ -144,6 +145,64 @@ private slots:
         QCOMPARE(totals[1].provider, std::string("beta"));
         QCOMPARE(totals[1].usd, 0.0);
         QCOMPARE(totals[1].unpriced, uint64_t{0});
+    }
+
+    // The report the admin API and the console read: SQLite's sums must be what the in-memory report computes
+    // from the same attempts, bucket by bucket, saved estimate included.
+    void spendReportFromSqlMatchesTheOneFromMemory() {
+        ManualClock clock;
+        std::string error;
+        auto journal = Journal::open(path("report.db"), clock, 30, error);
+        QVERIFY2(journal, error.c_str());
+        const WallTime start{std::chrono::seconds{1767225600}}; // a minute boundary
+        const Outcome outcomes[] = {Outcome::Success,    Outcome::ServerError,    Outcome::Timeout,
+                                    Outcome::ClientError, Outcome::ShortCircuited, Outcome::Cancelled,
+                                    Outcome::RateLimited};
+        std::vector<AttemptRecord> all;
+        for (int i = 0; i < 60; ++i) {
+            AttemptRecord a = attempt(start + std::chrono::seconds(i * 7), i); // across about 7 minutes
+            a.provider = i % 3 == 0 ? "beta" : "alpha";
+            a.outcome = outcomes[i % 7];
+            a.duration = Millis{100 + i * 13};
+            a.usage.inputTokens = 10 + i;
+            a.usage.outputTokens = i % 5;
+            if (i % 4 == 0) a.costUsd.reset(); // unpriced
+            else a.costUsd = 0.0001 * i;
+            a.delivered = i % 6 != 0;
+            if (a.outcome == Outcome::ShortCircuited) { // a refusal: no call, no usage, no price
+                a.usage = Usage{};
+                a.costUsd.reset();
+                a.duration = Millis{0};
+            }
+            journal->append(a);
+            all.push_back(a);
+        }
+        journal->flush();
+        const WallTime since = start + std::chrono::seconds(30); // a window that starts mid-minute
+        std::vector<AttemptRecord> window;
+        for (const auto& a : all)
+            if (a.at >= since) window.push_back(a);
+
+        for (SpendBucket bucket : {SpendBucket::Minute, SpendBucket::Hour}) {
+            const SpendReport memory = buildSpendReport(window, bucket);
+            const auto rows = journal->spendBuckets(since, SpendLedger::bucketSeconds(bucket));
+            QCOMPARE(rows.size(), memory.buckets.size());
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                QCOMPARE(rows[i].t, memory.buckets[i].t);
+                QCOMPARE(rows[i].provider, memory.buckets[i].provider);
+                QCOMPARE(rows[i].requests, memory.buckets[i].requests);
+                QCOMPARE(rows[i].inputTokens, memory.buckets[i].inputTokens);
+                QCOMPARE(rows[i].outputTokens, memory.buckets[i].outputTokens);
+                QVERIFY(std::abs(rows[i].usd - memory.buckets[i].usd) < 1e-12);
+                QVERIFY(std::abs(rows[i].wastedUsd - memory.buckets[i].wastedUsd) < 1e-12);
+                QCOMPARE(rows[i].unpriced, memory.buckets[i].unpriced);
+            }
+            const SpendSaved saved = estimateSaved(journal->failureTotals(since));
+            QCOMPARE(saved.shortCircuited, memory.saved.shortCircuited);
+            QVERIFY(saved.shortCircuited > 0);
+            QVERIFY(std::abs(saved.estUsd - memory.saved.estUsd) < 1e-12);
+            QVERIFY(std::abs(saved.estSeconds - memory.saved.estSeconds) < 1e-9);
+        }
     }
 
     void commitsWithinASecondWithoutFlush() {
