@@ -21,6 +21,32 @@
 
 namespace fusebox {
 
+namespace {
+
+// A route that mixes the two APIs falls over across them only to targets that name a model (the client's model
+// means nothing to the other API): said once at start, rather than only in the 503s that follow.
+void warnAboutCrossApiTargetsWithoutModel(const Config& config) {
+    auto kindOf = [&config](const std::string& id) -> std::optional<ProviderKind> {
+        for (const auto& p : config.providers)
+            if (p.id == id) return p.kind;
+        return std::nullopt;
+    };
+    for (const auto& route : config.routes) {
+        bool openai = false, anthropic = false;
+        for (const auto& target : route.targets)
+            if (auto kind = kindOf(target.provider)) (*kind == ProviderKind::OpenAI ? openai : anthropic) = true;
+        if (!openai || !anthropic) continue;
+        for (const auto& target : route.targets)
+            if (target.model.empty())
+                Log::warn("route " + route.name + ": target " + target.provider +
+                              " names no model, so requests in the other API skip it; give it a \"model\" to fall "
+                              "over across APIs",
+                          {{"route", route.name}, {"provider", target.provider}});
+    }
+}
+
+} // namespace
+
 const ProviderSnapshot* EngineSnapshot::findProvider(std::string_view id) const {
     for (const auto& p : providers)
         if (p.id == id) return &p;
@@ -43,6 +69,7 @@ Engine::Engine(Config config, Clock& clock, Random& random)
         m_stats.push_back(std::make_unique<ProviderStats>(m_clock));
     }
     m_routes = std::make_unique<RouteTable>(m_config.providers, m_config.routes);
+    warnAboutCrossApiTargetsWithoutModel(m_config);
     std::vector<CircuitBreaker*> breakers;
     for (auto& b : m_breakers) breakers.push_back(b.get());
     m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{

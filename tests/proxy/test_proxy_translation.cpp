@@ -3,9 +3,14 @@
 // cross (tools, no model for the other side), whose target is skipped without a call.
 #include "ProxyRig.h"
 #include "SimRequests.h"
+#include "StderrCapture.h"
 #include "sim/SimResponses.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <fstream>
+#include <sstream>
 
 using namespace fusebox;
 using namespace fusebox::test;
@@ -191,6 +196,26 @@ private slots:
             QVERIFY(event.data != "[DONE]"); // never a clean end
             QCOMPARE(event.event, std::string()); // and nothing Anthropic-shaped
         }
+    }
+
+    void aMixedRouteWarnsAtStartAboutTargetsWithoutAModel() {
+        rig.reset();
+        QTemporaryDir dir;
+        const std::string logPath = dir.filePath("stderr.log").toStdString();
+        {
+            StderrCapture capture(logPath);
+            rig = std::make_unique<ProxyRig>(kConfig, 2, quickSimOptions(5));
+        }
+        QVERIFY2(rig->ok(), rig->error().c_str());
+        std::ifstream in(logPath);
+        std::stringstream text;
+        text << in.rdbuf();
+        const std::string logs = text.str();
+        QVERIFY2(logs.find("route nomodel: target claude names no model") != std::string::npos, logs.c_str());
+        QVERIFY2(logs.find("route nomodel: target gpt names no model") != std::string::npos, logs.c_str());
+        QVERIFY2(logs.find("target claude names no model, so requests in the other API skip it") != std::string::npos,
+                 logs.c_str());
+        QVERIFY2(logs.find("route chat: target claude") == std::string::npos, logs.c_str()); // it names one
     }
 
     void aRequestThatCannotCrossSkipsTheTargetWithoutACall() {

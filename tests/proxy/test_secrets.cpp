@@ -4,6 +4,7 @@
 #include "Engine.h"
 #include "SimHttpClient.h"
 #include "SimRequests.h"
+#include "StderrCapture.h"
 #include "TestSupport.h"
 #include "config/ConfigLoader.h"
 #include "core/Log.h"
@@ -11,9 +12,6 @@
 
 #include <QFile>
 #include <QtTest>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -33,26 +31,6 @@ std::string readFile(const std::string& path) {
     text << in.rdbuf();
     return text.str();
 }
-
-// Sends everything written to stderr (fd 2) into a file until destroyed.
-class StderrCapture {
-  public:
-    explicit StderrCapture(const std::string& path) {
-        std::fflush(stderr);
-        m_saved = ::dup(2);
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        ::dup2(fd, 2);
-        ::close(fd);
-    }
-    ~StderrCapture() {
-        std::fflush(stderr);
-        ::dup2(m_saved, 2);
-        ::close(m_saved);
-    }
-
-  private:
-    int m_saved = -1;
-};
 
 } // namespace
 
