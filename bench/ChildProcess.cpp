@@ -66,6 +66,9 @@ bool spawn(const std::vector<std::string>& argv, const std::string& logPath, Chi
     const pid_t pid = fork();
     if (pid < 0) {
         error = std::string("fork: ") + std::strerror(errno);
+        ::close(out[0]);
+        ::close(out[1]);
+        ::close(log);
         return false;
     }
     if (pid == 0) { // only async-signal-safe calls from here to exec
