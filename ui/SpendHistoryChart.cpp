@@ -14,9 +14,11 @@
 #include <QTimer>
 #include <QValueAxis>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <map>
 #include <set>
+#include <utility>
 
 namespace {
 constexpr int kRefreshMs = 10'000; // spend moves slowly; the report reads the journal, so not at 10 Hz
@@ -24,7 +26,8 @@ constexpr int kRefreshMs = 10'000; // spend moves slowly; the report reads the j
 
 SpendHistoryChart::SpendHistoryChart(EngineBridge& bridge, QWidget* parent)
     : QWidget(parent), m_bridge(bridge), m_span(new QComboBox(this)), m_chart(new QChart),
-      m_time(new QBarCategoryAxis(m_chart)), m_usd(new QValueAxis(m_chart)), m_timer(new QTimer(this)) {
+      m_time(new QBarCategoryAxis(m_chart)), m_usd(new QValueAxis(m_chart)), m_timer(new QTimer(this)),
+      m_watcher(new QFutureWatcher<fusebox::SpendReport>(this)) {
     setObjectName("spendHistory");
     m_span->setObjectName("spendSpan");
     m_span->addItem("Per minute, last hour");
@@ -47,19 +50,41 @@ SpendHistoryChart::SpendHistoryChart(EngineBridge& bridge, QWidget* parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(top);
     layout->addWidget(view, 1);
+    connect(m_watcher, &QFutureWatcher<fusebox::SpendReport>::finished, this, [this] {
+        show(m_query, m_watcher->result());
+        if (std::exchange(m_refreshAgain, false)) refresh();
+    });
     connect(m_span, &QComboBox::currentIndexChanged, this, &SpendHistoryChart::refresh);
     connect(m_timer, &QTimer::timeout, this, &SpendHistoryChart::refresh);
     m_timer->start(kRefreshMs);
     refresh();
 }
 
+SpendHistoryChart::~SpendHistoryChart() {
+    m_watcher->waitForFinished();
+}
+
 void SpendHistoryChart::refresh() {
-    const bool perMinute = m_span->currentIndex() == 0;
-    const qint64 step = perMinute ? 60 : 3600;
-    const qint64 now = QDateTime::currentSecsSinceEpoch();
-    const qint64 first = (now - (perMinute ? 3600 : 86400)) / step * step + step;
-    const fusebox::SpendReport report = m_bridge.spendReport(
-        perMinute ? fusebox::SpendBucket::Minute : fusebox::SpendBucket::Hour, first);
+    if (m_watcher->isRunning()) {
+        m_refreshAgain = true;
+        return;
+    }
+    Query query;
+    query.perMinute = m_span->currentIndex() == 0;
+    query.step = query.perMinute ? 60 : 3600;
+    query.now = QDateTime::currentSecsSinceEpoch();
+    query.first = (query.now - (query.perMinute ? 3600 : 86400)) / query.step * query.step + query.step;
+    m_query = query;
+    EngineBridge* bridge = &m_bridge;
+    const auto bucket = query.perMinute ? fusebox::SpendBucket::Minute : fusebox::SpendBucket::Hour;
+    m_watcher->setFuture(QtConcurrent::run([bridge, bucket, first = query.first] {
+        return bridge->spendReport(bucket, first);
+    }));
+}
+
+void SpendHistoryChart::show(const Query& query, const fusebox::SpendReport& report) {
+    const bool perMinute = query.perMinute;
+    const qint64 step = query.step, now = query.now, first = query.first;
 
     std::set<std::string> providers;
     std::map<std::pair<std::string, qint64>, double> usd;
@@ -99,4 +124,5 @@ void SpendHistoryChart::refresh() {
     m_usd->setRange(0, top > 0 ? top * 1.15 : 0.01);
     m_shownUsd = total;
     m_buckets = static_cast<int>(labels.size());
+    ++m_refreshes;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Spend per provider over time, stacked: per minute for the last hour or per hour for the last day. Read from the
-// engine's spend report, which comes from the journal, so the chart is full again after a restart.
+// engine's spend report, which comes from the journal, so the chart is full again after a restart. The report is
+// a query over a day of attempts (half a second at 300k): it runs on a worker thread, never on the GUI's.
+#include <QFutureWatcher>
 #include <QWidget>
 
 #include "spend/SpendLedger.h"
@@ -17,14 +19,31 @@ class SpendHistoryChart : public QWidget {
     Q_OBJECT
 public:
     explicit SpendHistoryChart(EngineBridge& bridge, QWidget* parent = nullptr);
+    ~SpendHistoryChart() override; // waits for a query in flight: it uses the engine
 
+    // Asks for a fresh report; the chart changes when it arrives (see refreshes()).
     void refresh();
-    // For tests: the USD the chart shows, all bars added up, and how many buckets it has.
+    // For tests: the USD the chart shows, all bars added up, how many buckets it has, and how many reports it has
+    // drawn so far.
     double shownUsd() const { return m_shownUsd; }
     int bucketCount() const { return m_buckets; }
+    int refreshes() const { return m_refreshes; }
 
 private:
+    // What a report was asked for: the chart draws it with the same span and times.
+    struct Query {
+        bool perMinute = true;
+        qint64 step = 60;
+        qint64 first = 0;
+        qint64 now = 0;
+    };
+    void show(const Query& query, const fusebox::SpendReport& report);
+
     EngineBridge& m_bridge;
+    QFutureWatcher<fusebox::SpendReport>* m_watcher;
+    Query m_query;
+    bool m_refreshAgain = false; // asked again while a query ran: one more when it is done
+    int m_refreshes = 0;
     QComboBox* m_span;
     QChart* m_chart;
     QStackedBarSeries* m_series = nullptr;

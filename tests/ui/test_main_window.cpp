@@ -215,7 +215,10 @@ private slots:
         c.chat(2, "priced-model");
         c.chat(1); // unpriced: tokens but no cost
         SpendHistoryChart& history = c.window->spendPanel().history();
-        history.refresh();
+        QTRY_VERIFY(history.refreshes() >= 1); // the first report, asked for at start, has arrived
+        const int before = history.refreshes();
+        history.refresh(); // the query runs on a worker thread; the chart changes when it is back
+        QTRY_VERIFY(history.refreshes() > before);
         QCOMPARE(history.bucketCount(), 60); // per minute over the last hour
         QVERIFY2(std::abs(history.shownUsd() - 0.014) < 1e-9, std::to_string(history.shownUsd()).c_str());
         QTRY_COMPARE(c.find<QLabel>("headlineSpend")->text(), QString("$0.0140 + unpriced"));
