@@ -51,7 +51,7 @@ SpendHistoryChart::SpendHistoryChart(EngineBridge& bridge, QWidget* parent)
     layout->addLayout(top);
     layout->addWidget(view, 1);
     connect(m_watcher, &QFutureWatcher<fusebox::SpendReport>::finished, this, [this] {
-        show(m_query, m_watcher->result());
+        draw(m_query, m_watcher->result());
         if (std::exchange(m_refreshAgain, false)) refresh();
     });
     connect(m_span, &QComboBox::currentIndexChanged, this, &SpendHistoryChart::refresh);
@@ -82,7 +82,7 @@ void SpendHistoryChart::refresh() {
     }));
 }
 
-void SpendHistoryChart::show(const Query& query, const fusebox::SpendReport& report) {
+void SpendHistoryChart::draw(const Query& query, const fusebox::SpendReport& report) {
     const bool perMinute = query.perMinute;
     const qint64 step = query.step, now = query.now, first = query.first;
 

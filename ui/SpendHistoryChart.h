@@ -37,7 +37,7 @@ private:
         qint64 first = 0;
         qint64 now = 0;
     };
-    void show(const Query& query, const fusebox::SpendReport& report);
+    void draw(const Query& query, const fusebox::SpendReport& report);
 
     EngineBridge& m_bridge;
     QFutureWatcher<fusebox::SpendReport>* m_watcher;
