@@ -171,11 +171,6 @@ std::optional<json> openAiFromAnthropic(const json& body, const std::string& mod
     return out;
 }
 
-int64_t integerAt(const json& object, const char* key) {
-    auto it = object.find(key);
-    return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
 // OpenAI counts cached prompt tokens inside prompt_tokens; Anthropic counts cache reads and writes apart.
 json openAiUsage(int64_t input, int64_t output, int64_t cacheRead, int64_t cacheWrite) {
     const int64_t prompt = input + cacheRead + cacheWrite;
@@ -235,9 +230,9 @@ json translateAnswer(const json& answer, ApiEndpoint clientEndpoint) {
                    {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
                    {"logprobs", nullptr},
                    {"finish_reason", finishFromStop(stop)}}}},
-                {"usage", openAiUsage(integerAt(usage, "input_tokens"), integerAt(usage, "output_tokens"),
-                                      integerAt(usage, "cache_read_input_tokens"),
-                                      integerAt(usage, "cache_creation_input_tokens"))}};
+                {"usage", openAiUsage(integerField(usage, "input_tokens"), integerField(usage, "output_tokens"),
+                                      integerField(usage, "cache_read_input_tokens"),
+                                      integerField(usage, "cache_creation_input_tokens"))}};
     }
     // An OpenAI chat.completion, for an Anthropic client.
     std::string text;
@@ -259,8 +254,8 @@ json translateAnswer(const json& answer, ApiEndpoint clientEndpoint) {
             {"content", {{{"type", "text"}, {"text", text}}}},
             {"stop_reason", stopFromFinish(finish)},
             {"stop_sequence", nullptr},
-            {"usage", anthropicUsage(integerAt(usage, "prompt_tokens"), integerAt(usage, "completion_tokens"),
-                                     details.is_object() ? integerAt(details, "cached_tokens") : 0)}};
+            {"usage", anthropicUsage(integerField(usage, "prompt_tokens"), integerField(usage, "completion_tokens"),
+                                     details.is_object() ? integerField(details, "cached_tokens") : 0)}};
 }
 
 StreamTranslator::StreamTranslator(ApiEndpoint clientEndpoint, bool clientAskedUsage)

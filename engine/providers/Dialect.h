@@ -70,4 +70,7 @@ public:
 
 const Dialect& dialectFor(ProviderKind kind);
 
+// An integer field of a JSON object (token counts and the like); 0 when absent or not an integer.
+int64_t integerField(const nlohmann::json& object, const char* key);
+
 } // namespace fusebox

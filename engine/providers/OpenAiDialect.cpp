@@ -8,11 +8,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t integerAt(const json& object, const char* key) {
-    auto it = object.find(key);
-    return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
 bool nonEmpty(const json& object, const char* key) {
     auto it = object.find(key);
     if (it == object.end() || it->is_null()) return false;
@@ -24,10 +19,10 @@ bool nonEmpty(const json& object, const char* key) {
 void readUsage(const json& usage, Usage& out) {
     if (!usage.is_object()) return;
     out.reported = true;
-    out.inputTokens = integerAt(usage, "prompt_tokens");
-    out.outputTokens = integerAt(usage, "completion_tokens");
+    out.inputTokens = integerField(usage, "prompt_tokens");
+    out.outputTokens = integerField(usage, "completion_tokens");
     if (auto details = usage.find("prompt_tokens_details"); details != usage.end() && details->is_object())
-        out.cacheReadTokens = integerAt(*details, "cached_tokens");
+        out.cacheReadTokens = integerField(*details, "cached_tokens");
 }
 
 // OpenAI error codes that mean "slow down" rather than "broken".
