@@ -174,13 +174,9 @@ void ProxyExchange::tryTargets() {
 
 std::optional<json> ProxyExchange::crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider,
                                                 std::string& whyNot) const {
-    if (!translatable(m_endpoint)) {
-        whyNot = std::string(endpointPath(m_endpoint)) + " needs a " + providerKindName(apiFamily(m_endpoint)) +
-                 " provider";
-        return std::nullopt;
-    }
-    if (!target.modelChosen) {
-        // The client's model means nothing to the other API's provider.
+    // translateRequest refuses what cannot cross at all (embeddings). A chat that could needs a model for the
+    // other side: the client's means nothing to it.
+    if (!target.modelChosen && translatable(m_endpoint)) {
         whyNot = "crossing APIs needs a model for it: set the route target's \"model\" (or ask for " + provider.id +
                  "/MODEL)";
         return std::nullopt;

@@ -241,6 +241,16 @@ private slots:
         QCOMPARE(rig->sim(1).stats().requests, uint64_t{0});
     }
 
+    void embeddingsNeverCross() {
+        json request = {{"model", "claude/claude-sim"}, {"input", "hello"}};
+        auto reply = rig->client().post("/v1/embeddings", request.dump());
+        QCOMPARE(reply.status, 503);
+        const std::string reason = json::parse(reply.body)["error"]["fusebox"]["attempts"][0]["reason"];
+        QVERIFY2(reason.find("/v1/embeddings has no counterpart in the other API") != std::string::npos,
+                 reason.c_str());
+        QCOMPARE(rig->sim(1).stats().requests, uint64_t{0});
+    }
+
     void providerSlashModelCrossesToo() {
         auto reply = rig->client().post("/v1/chat/completions", chatRequest("hi", false, "claude/claude-sim").dump());
         QCOMPARE(reply.status, 200);
