@@ -4,13 +4,11 @@
 #include "ProxyRig.h"
 #include "SimRequests.h"
 #include "StderrCapture.h"
+#include "TestSupport.h"
 #include "sim/SimResponses.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
-
-#include <fstream>
-#include <sstream>
 
 using namespace fusebox;
 using namespace fusebox::test;
@@ -207,10 +205,7 @@ private slots:
             rig = std::make_unique<ProxyRig>(kConfig, 2, quickSimOptions(5));
         }
         QVERIFY2(rig->ok(), rig->error().c_str());
-        std::ifstream in(logPath);
-        std::stringstream text;
-        text << in.rdbuf();
-        const std::string logs = text.str();
+        const std::string logs = readFile(logPath);
         QVERIFY2(logs.find("route nomodel: target claude names no model") != std::string::npos, logs.c_str());
         QVERIFY2(logs.find("route nomodel: target gpt names no model") != std::string::npos, logs.c_str());
         QVERIFY2(logs.find("target claude names no model, so requests in the other API skip it") != std::string::npos,

@@ -13,8 +13,6 @@
 #include <QFile>
 #include <QtTest>
 
-#include <fstream>
-#include <sstream>
 
 using namespace fusebox;
 using namespace fusebox::test;
@@ -24,13 +22,6 @@ using nlohmann::json;
 namespace {
 
 const std::string kSecret = "sk-live-AdminSecretNeverShown-91c2e7";
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 } // namespace
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace fusebox::test {
 
@@ -14,6 +15,13 @@ std::string writeTempFile(const QTemporaryDir& dir, const std::string& name, con
     const std::string path = dir.path().toStdString() + "/" + name;
     std::ofstream(path, std::ios::binary) << content;
     return path;
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 } // namespace fusebox::test

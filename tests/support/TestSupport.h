@@ -21,5 +21,7 @@ private:
 
 std::string sourceDir();
 std::string writeTempFile(const QTemporaryDir& dir, const std::string& name, const std::string& content);
+// A whole file as bytes; "" when it cannot be read.
+std::string readFile(const std::string& path);
 
 } // namespace fusebox::test
