@@ -72,9 +72,10 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     warnAboutCrossApiTargetsWithoutModel(m_config);
     std::vector<CircuitBreaker*> breakers;
     for (auto& b : m_breakers) breakers.push_back(b.get());
+    m_memoryBudget = std::make_unique<RequestMemoryBudget>(m_config.limits.maxBodyMemoryBytes);
     m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{
         m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); },
-        [this](std::size_t provider) { return m_spend->checkBudget(provider); }});
+        [this](std::size_t provider) { return m_spend->checkBudget(provider); }, m_memoryBudget.get()});
     m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);
     m_metrics = std::make_unique<MetricsRegistry>();
     m_admin = std::make_unique<AdminHandler>(*this, *m_metrics);
@@ -116,10 +117,13 @@ bool Engine::start(std::string& error) {
         error = "cannot initialise libcurl: " + CurlGlobal::initError();
         return false;
     }
-    auto server = std::make_unique<ProxyServer>(m_config.ioThreads, *m_handler, m_config.limits.maxBodyBytes,
-                                                m_config.limits.maxHeaderBytes);
-    if (!server->listen(m_config.listenHost, m_config.listenPort, error)) return false;
-    m_server = std::move(server);
+    // NOTE: m_server is set before listen() starts the I/O threads, which read it (AdminHandler::state): set
+    // after, it would be a data race.
+    m_server = std::make_unique<ProxyServer>(m_config.ioThreads, *m_handler, m_config.limits);
+    if (!m_server->listen(m_config.listenHost, m_config.listenPort, error)) {
+        m_server.reset();
+        return false;
+    }
     return true;
 }
 

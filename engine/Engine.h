@@ -25,6 +25,7 @@ class ProxyHandler;
 class ProxyServer;
 class RouteTable;
 struct ProxyContext;
+class RequestMemoryBudget;
 struct AttemptRecord;
 namespace sim {
 class DemoProviders;
@@ -111,6 +112,7 @@ private:
     std::vector<std::unique_ptr<ProviderStats>> m_stats;     // parallel to m_config.providers
     std::unique_ptr<sim::DemoProviders> m_demo;
     std::unique_ptr<RouteTable> m_routes;
+    std::unique_ptr<RequestMemoryBudget> m_memoryBudget;
     std::unique_ptr<ProxyContext> m_proxyContext;
     std::unique_ptr<MetricsRegistry> m_metrics;
     std::unique_ptr<AdminHandler> m_admin; // /admin/v1/* and /metrics

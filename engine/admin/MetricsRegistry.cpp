@@ -24,7 +24,11 @@ void MetricsRegistry::record(const AttemptRecord& a) {
     const double seconds = std::chrono::duration<double>(a.duration).count();
     const bool reachedProvider = a.outcome != Outcome::ShortCircuited;
     std::lock_guard lock(m_mutex);
-    ++m_requests[{a.route, a.provider, std::string(outcomeName(a.outcome))}];
+    std::string route = a.metricsLabel.empty() ? a.route : a.metricsLabel;
+    // A backstop for label sets nobody meant to be endless: past the cap, new ones share one series.
+    std::tuple<std::string, std::string, std::string> key{std::move(route), a.provider, std::string(outcomeName(a.outcome))};
+    if (m_requests.size() >= kMaxRequestSeries && !m_requests.contains(key)) std::get<0>(key) = "other";
+    ++m_requests[std::move(key)];
     ProviderTotals& p = m_providers[a.provider];
     if (reachedProvider) {
         std::size_t i = 0;

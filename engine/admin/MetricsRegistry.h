@@ -23,6 +23,9 @@ class MetricsRegistry {
     // The whole exposition, Prometheus text format 0.0.4.
     std::string render(const EngineSnapshot& snapshot) const;
 
+    // Distinct fusebox_requests_total series kept; more are counted under route "other" (README "Limits").
+    static constexpr std::size_t kMaxRequestSeries = 10000;
+
   private:
     struct Histogram {
         std::array<uint64_t, kBuckets.size()> counts{}; // not cumulative; summed when rendered

@@ -30,7 +30,8 @@ Outcome classify(int httpStatus, TransportError transport) {
     case TransportError::Timeout: return Outcome::Timeout;
     case TransportError::Connect: return Outcome::ConnectError;
     case TransportError::BadResponse: return Outcome::BadResponse;
-    case TransportError::Cancelled: return Outcome::Cancelled;
+    case TransportError::Cancelled:
+    case TransportError::Local: return Outcome::Cancelled; // proves nothing about the provider
     case TransportError::None: break;
     }
     if (httpStatus >= 200 && httpStatus < 300) return Outcome::Success;

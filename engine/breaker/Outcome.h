@@ -22,8 +22,9 @@ enum class Outcome : uint8_t {
 };
 inline constexpr std::size_t kOutcomeCount = 10;
 
-// What went wrong below HTTP, if anything; decided by the upstream client.
-enum class TransportError : uint8_t { None, Timeout, Connect, BadResponse, Cancelled };
+// What went wrong below HTTP, if anything; decided by the upstream client. Local: this machine ran out of
+// something (file descriptors, memory) before the provider was reached; never the provider's failure.
+enum class TransportError : uint8_t { None, Timeout, Connect, BadResponse, Cancelled, Local };
 
 std::string_view outcomeName(Outcome outcome);
 std::optional<Outcome> outcomeFromName(std::string_view name);

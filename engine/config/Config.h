@@ -49,6 +49,10 @@ struct RouteConfig {
 struct Limits {
     int64_t maxBodyBytes = 32 * 1024 * 1024;
     int64_t maxHeaderBytes = 64 * 1024;
+    // The request bodies in flight together, counted with their parsed JSON (README "Limits").
+    int64_t maxBodyMemoryBytes = 1024LL * 1024 * 1024;
+    // Client connections at once; 0: derived from the file descriptor limit (README "Limits").
+    int64_t maxConnections = 0;
 };
 
 struct RedisConfig {

@@ -71,30 +71,29 @@ StreamEventInfo AnthropicDialect::inspect(const SseEvent& event, Usage& usage) c
         return info;
     }
     if (name == "ping" || name == "content_block_start" || name == "content_block_stop") return info;
-    const json data = json::parse(event.data, nullptr, false);
+    const ParsedJson parsed = parseUntrusted(event.data);
+    const json& data = parsed.value;
     if (name == "error") {
         info.error = true;
-        std::string type;
-        if (data.is_object() && data.contains("error") && data["error"].is_object()) {
-            type = data["error"].value("type", std::string());
-            info.errorMessage = data["error"].value("message", std::string("error event"));
-        } else {
-            info.errorMessage = "error event";
-        }
+        // Anything may stand here: {"error": {"type": 5}}, a string, nothing at all.
+        const json* error = JsonReader::member(data, "error");
+        const std::string type = error ? stringOr(*error, "type", "") : std::string();
+        info.errorMessage = error && error->is_string() ? error->get<std::string>()
+                                                        : stringOr(error ? *error : data, "message", "error event");
         info.errorOutcome = type == "rate_limit_error" ? Outcome::RateLimited : Outcome::ServerError;
         return info;
     }
-    if (data.is_discarded() || !data.is_object()) {
+    if (!parsed.ok() || !data.is_object()) {
         info.error = true;
         info.errorOutcome = Outcome::BadResponse;
-        info.errorMessage = "unparseable stream event";
+        info.errorMessage = "unparseable stream event (" + (parsed.ok() ? std::string("not an object") : parsed.error) + ")";
         return info;
     }
     if (name == "message_start") {
-        if (auto message = data.find("message"); message != data.end() && message->is_object())
-            if (auto u = message->find("usage"); u != message->end()) readUsage(*u, usage);
+        if (const json* message = JsonReader::member(data, "message"))
+            if (const json* u = JsonReader::member(*message, "usage")) readUsage(*u, usage);
     } else if (name == "message_delta") {
-        if (auto u = data.find("usage"); u != data.end()) readUsage(*u, usage);
+        if (const json* u = JsonReader::member(data, "usage")) readUsage(*u, usage);
     }
     return info;
 }
@@ -106,15 +105,15 @@ json AnthropicDialect::errorBody(int status, const std::string& type, const std:
 
 std::string AnthropicDialect::streamErrorEvent(const std::string& message) const {
     const json body = {{"type", "error"}, {"error", {{"type", "api_error"}, {"message", message}}}};
-    return "event: error\ndata: " + body.dump() + "\n\n";
+    return "event: error\ndata: " + dumpJson(body) + "\n\n";
 }
 
 std::optional<std::string> AnthropicDialect::upstreamErrorMessage(std::string_view body) const {
-    const json parsed = json::parse(body, nullptr, false);
-    if (!parsed.is_object()) return std::nullopt;
-    auto error = parsed.find("error");
-    if (error == parsed.end() || !error->is_object()) return std::nullopt;
-    if (error->contains("message") && (*error)["message"].is_string()) return (*error)["message"].get<std::string>();
+    const ParsedJson parsed = parseUntrusted(body);
+    const json* error = JsonReader::member(parsed.value, "error");
+    if (!error) return std::nullopt;
+    if (const json* message = JsonReader::member(*error, "message"); message && message->is_string())
+        return message->get<std::string>();
     return std::nullopt;
 }
 

@@ -33,24 +33,35 @@ bool present(const json& body, const char* key) {
 }
 
 // A message's content as plain text: a string, or text parts / blocks ({"type":"text","text":...}) joined by
-// newlines. Anything else (images, documents, tool results) cannot cross: nullopt, with `whyNot`.
-std::optional<std::string> textOf(const json& content, std::string& whyNot) {
-    if (content.is_null()) return std::string();
-    if (content.is_string()) return content.get<std::string>();
-    if (!content.is_array()) {
-        whyNot = "message content is neither text nor a list of parts";
+// newlines. Anything else (images, documents, tool results) cannot cross: nullopt, with `whyNot`. A part of the
+// wrong shape is the request's own fault: recorded in `reader`.
+std::optional<std::string> textOf(const json* content, const std::string& at, JsonReader& reader,
+                                  std::string& whyNot) {
+    if (!content) return std::string();
+    if (content->is_string()) return content->get<std::string>();
+    if (!content->is_array()) {
+        reader.fail(at, "", "text or a list of parts", *content);
         return std::nullopt;
     }
     std::string text;
-    for (const auto& part : content) {
-        const std::string type = part.is_object() ? part.value("type", std::string()) : std::string();
-        if (type != "text" || !part.contains("text") || !part["text"].is_string()) {
-            whyNot = "content of type '" + (type.empty() ? std::string("unknown") : type) +
+    for (std::size_t i = 0; i < content->size(); ++i) {
+        const json& part = (*content)[i];
+        const std::string partAt = JsonReader::indexPath(at, i);
+        if (!part.is_object()) {
+            reader.fail(partAt, "", "an object", part);
+            return std::nullopt;
+        }
+        const std::string type = reader.stringOr(part, "type", "", partAt);
+        if (reader.failed()) return std::nullopt;
+        auto partText = type == "text" ? reader.string(part, "text", partAt) : std::nullopt;
+        if (reader.failed()) return std::nullopt;
+        if (!partText) {
+            whyNot = "content of type '" + (type.empty() ? std::string("unknown") : clipUtf8(type, 64)) +
                      "' has no counterpart in the other API";
             return std::nullopt;
         }
         if (!text.empty()) text += '\n';
-        text += part["text"].get<std::string>();
+        text += *partText;
     }
     return text;
 }
@@ -60,39 +71,49 @@ int64_t unixNow() {
         .count();
 }
 
-std::optional<json> anthropicFromOpenAi(const json& body, const std::string& model, std::string& whyNot) {
+std::optional<json> anthropicFromOpenAi(const json& body, const std::string& model, JsonReader& reader,
+                                        std::string& whyNot) {
     for (const char* key : {"tools", "functions", "function_call", "logprobs", "top_logprobs", "audio", "prediction"})
         if (present(body, key)) {
             whyNot = std::string("'") + key + "' has no counterpart in the Anthropic Messages API";
             return std::nullopt;
         }
-    if (auto it = body.find("tool_choice"); it != body.end() && !it->is_null() && *it != "none") {
+    if (const json* choice = JsonReader::member(body, "tool_choice"); choice && *choice != "none") {
         whyNot = "'tool_choice' has no counterpart without tools";
         return std::nullopt;
     }
-    if (auto it = body.find("n"); it != body.end() && it->is_number() && it->get<double>() != 1) {
+    if (auto n = reader.number(body, "n"); n && *n != 1) {
         whyNot = "'n' (several choices) has no counterpart in the Anthropic Messages API";
         return std::nullopt;
     }
-    if (auto it = body.find("response_format");
-        it != body.end() && it->is_object() && it->value("type", std::string("text")) != "text") {
-        whyNot = "'response_format' (structured output) has no counterpart in the Anthropic Messages API";
-        return std::nullopt;
+    if (const json* format = reader.object(body, "response_format")) {
+        if (reader.stringOr(*format, "type", "text", "response_format") != "text" && !reader.failed()) {
+            whyNot = "'response_format' (structured output) has no counterpart in the Anthropic Messages API";
+            return std::nullopt;
+        }
     }
-    auto messages = body.find("messages");
-    if (messages == body.end() || !messages->is_array()) {
+    const json* messages = reader.array(body, "messages");
+    if (reader.failed()) return std::nullopt;
+    if (!messages) {
         whyNot = "'messages' is not a list";
         return std::nullopt;
     }
     std::string system;
     json turns = json::array();
-    for (const auto& message : *messages) {
-        const std::string role = message.is_object() ? message.value("role", std::string()) : std::string();
-        if (message.is_object() && (present(message, "tool_calls") || present(message, "function_call"))) {
+    for (std::size_t i = 0; i < messages->size(); ++i) {
+        const json& message = (*messages)[i];
+        const std::string at = JsonReader::indexPath("messages", i);
+        if (!message.is_object()) {
+            reader.fail(at, "", "an object", message);
+            return std::nullopt;
+        }
+        const std::string role = reader.stringOr(message, "role", "", at);
+        if (reader.failed()) return std::nullopt;
+        if (present(message, "tool_calls") || present(message, "function_call")) {
             whyNot = "tool calls have no counterpart here";
             return std::nullopt;
         }
-        auto text = textOf(message.is_object() ? message.value("content", json()) : json(), whyNot);
+        auto text = textOf(JsonReader::member(message, "content"), JsonReader::path(at, "content"), reader, whyNot);
         if (!text) return std::nullopt;
         if (role == "system" || role == "developer") {
             if (!system.empty() && !text->empty()) system += "\n\n";
@@ -100,7 +121,7 @@ std::optional<json> anthropicFromOpenAi(const json& body, const std::string& mod
         } else if (role == "user" || role == "assistant") {
             turns.push_back({{"role", role}, {"content", *text}});
         } else {
-            whyNot = "messages of role '" + role + "' have no counterpart in the Anthropic Messages API";
+            whyNot = "messages of role '" + clipUtf8(role, 64) + "' have no counterpart in the Anthropic Messages API";
             return std::nullopt;
         }
     }
@@ -113,61 +134,71 @@ std::optional<json> anthropicFromOpenAi(const json& body, const std::string& mod
     // Anthropic requires max_tokens; OpenAI makes it optional.
     int64_t maxTokens = 4096;
     for (const char* key : {"max_tokens", "max_completion_tokens"})
-        if (auto it = body.find(key); it != body.end() && it->is_number_integer() && it->get<int64_t>() > 0)
-            maxTokens = it->get<int64_t>();
+        if (auto value = reader.integer(body, key); value && *value > 0) maxTokens = *value;
     out["max_tokens"] = maxTokens;
-    if (auto it = body.find("temperature"); it != body.end() && it->is_number())
-        out["temperature"] = std::min(it->get<double>(), 1.0); // OpenAI goes to 2, Anthropic to 1
-    if (auto it = body.find("top_p"); it != body.end() && it->is_number()) out["top_p"] = *it;
-    if (auto it = body.find("stop"); it != body.end()) {
-        if (it->is_string()) out["stop_sequences"] = json::array({*it});
-        else if (it->is_array() && !it->empty()) out["stop_sequences"] = *it;
+    if (auto t = reader.number(body, "temperature")) out["temperature"] = std::min(*t, 1.0); // OpenAI goes to 2
+    if (auto p = reader.number(body, "top_p")) out["top_p"] = *p;
+    if (const json* stop = JsonReader::member(body, "stop")) {
+        if (stop->is_string()) out["stop_sequences"] = json::array({*stop});
+        else if (stop->is_array() && !stop->empty()) out["stop_sequences"] = *stop;
     }
-    if (auto it = body.find("stream"); it != body.end() && it->is_boolean()) out["stream"] = *it;
-    if (auto it = body.find("user"); it != body.end() && it->is_string()) out["metadata"] = {{"user_id", *it}};
+    if (auto stream = reader.boolean(body, "stream")) out["stream"] = *stream;
+    if (auto user = reader.string(body, "user")) out["metadata"] = {{"user_id", *user}};
+    if (reader.failed()) return std::nullopt;
     return out;
 }
 
-std::optional<json> openAiFromAnthropic(const json& body, const std::string& model, std::string& whyNot) {
+std::optional<json> openAiFromAnthropic(const json& body, const std::string& model, JsonReader& reader,
+                                        std::string& whyNot) {
     for (const char* key : {"tools", "tool_choice", "mcp_servers", "container"})
         if (present(body, key)) {
             whyNot = std::string("'") + key + "' has no counterpart in the OpenAI Chat Completions API";
             return std::nullopt;
         }
-    if (auto it = body.find("thinking"); it != body.end() && it->is_object() && it->value("type", "") == "enabled") {
+    if (const json* thinking = reader.object(body, "thinking");
+        thinking && reader.stringOr(*thinking, "type", "", "thinking") == "enabled") {
         whyNot = "extended thinking has no counterpart in the OpenAI Chat Completions API";
         return std::nullopt;
     }
-    auto messages = body.find("messages");
-    if (messages == body.end() || !messages->is_array() || messages->empty()) {
+    const json* messages = reader.array(body, "messages");
+    if (reader.failed()) return std::nullopt;
+    if (!messages || messages->empty()) {
         whyNot = "'messages' is not a non-empty list";
         return std::nullopt;
     }
     json turns = json::array();
-    if (auto it = body.find("system"); it != body.end()) {
-        auto system = textOf(*it, whyNot);
+    if (const json* systemField = JsonReader::member(body, "system")) {
+        auto system = textOf(systemField, "system", reader, whyNot);
         if (!system) return std::nullopt;
         if (!system->empty()) turns.push_back({{"role", "system"}, {"content", *system}});
     }
-    for (const auto& message : *messages) {
-        const std::string role = message.is_object() ? message.value("role", std::string()) : std::string();
-        if (role != "user" && role != "assistant") {
-            whyNot = "messages of role '" + role + "' have no counterpart in the OpenAI Chat Completions API";
+    for (std::size_t i = 0; i < messages->size(); ++i) {
+        const json& message = (*messages)[i];
+        const std::string at = JsonReader::indexPath("messages", i);
+        if (!message.is_object()) {
+            reader.fail(at, "", "an object", message);
             return std::nullopt;
         }
-        auto text = textOf(message.value("content", json()), whyNot);
+        const std::string role = reader.stringOr(message, "role", "", at);
+        if (reader.failed()) return std::nullopt;
+        if (role != "user" && role != "assistant") {
+            whyNot = "messages of role '" + clipUtf8(role, 64) +
+                     "' have no counterpart in the OpenAI Chat Completions API";
+            return std::nullopt;
+        }
+        auto text = textOf(JsonReader::member(message, "content"), JsonReader::path(at, "content"), reader, whyNot);
         if (!text) return std::nullopt;
         turns.push_back({{"role", role}, {"content", *text}});
     }
     json out = {{"model", model}, {"messages", std::move(turns)}};
-    if (auto it = body.find("max_tokens"); it != body.end() && it->is_number_integer()) out["max_tokens"] = *it;
+    if (auto maxTokens = reader.integer(body, "max_tokens")) out["max_tokens"] = *maxTokens;
     for (const char* key : {"temperature", "top_p"})
-        if (auto it = body.find(key); it != body.end() && it->is_number()) out[key] = *it;
-    if (auto it = body.find("stop_sequences"); it != body.end() && it->is_array() && !it->empty()) out["stop"] = *it;
-    if (auto it = body.find("stream"); it != body.end() && it->is_boolean()) out["stream"] = *it;
-    if (auto it = body.find("metadata"); it != body.end() && it->is_object() && it->contains("user_id") &&
-                                          (*it)["user_id"].is_string())
-        out["user"] = (*it)["user_id"];
+        if (auto value = reader.number(body, key)) out[key] = *value;
+    if (const json* stop = reader.array(body, "stop_sequences"); stop && !stop->empty()) out["stop"] = *stop;
+    if (auto stream = reader.boolean(body, "stream")) out["stream"] = *stream;
+    if (const json* metadata = reader.object(body, "metadata"))
+        if (auto user = reader.string(*metadata, "user_id", "metadata")) out["user"] = *user;
+    if (reader.failed()) return std::nullopt;
     return out;
 }
 
@@ -187,7 +218,7 @@ json anthropicUsage(int64_t prompt, int64_t output, int64_t cached) {
 }
 
 std::string sseEvent(const char* name, const json& data) {
-    return std::string("event: ") + name + "\ndata: " + data.dump() + "\n\n";
+    return std::string("event: ") + name + "\ndata: " + dumpJson(data) + "\n\n";
 }
 
 } // namespace
@@ -201,89 +232,118 @@ ApiEndpoint upstreamEndpoint(ApiEndpoint endpoint, ProviderKind kind) {
     return endpoint == ApiEndpoint::ChatCompletions ? ApiEndpoint::Messages : ApiEndpoint::ChatCompletions;
 }
 
-std::optional<json> translateRequest(const json& body, ApiEndpoint from, const std::string& model,
-                                     std::string& whyNot) {
-    if (from == ApiEndpoint::ChatCompletions) return anthropicFromOpenAi(body, model, whyNot);
-    if (from == ApiEndpoint::Messages) return openAiFromAnthropic(body, model, whyNot);
-    whyNot = std::string(endpointPath(from)) + " has no counterpart in the other API";
-    return std::nullopt;
+RequestTranslation translateRequest(const json& body, ApiEndpoint from, const std::string& model) {
+    RequestTranslation out;
+    JsonReader reader;
+    if (from == ApiEndpoint::ChatCompletions) out.body = anthropicFromOpenAi(body, model, reader, out.whyNot);
+    else if (from == ApiEndpoint::Messages) out.body = openAiFromAnthropic(body, model, reader, out.whyNot);
+    else out.whyNot = std::string(endpointPath(from)) + " has no counterpart in the other API";
+    if (reader.failed()) {
+        out.body.reset();
+        out.whyNot.clear();
+        out.invalid = reader.error();
+    }
+    return out;
 }
 
-json translateAnswer(const json& answer, ApiEndpoint clientEndpoint) {
-    if (clientEndpoint == ApiEndpoint::ChatCompletions) { // an Anthropic message
-        std::string text;
-        if (auto content = answer.find("content"); content != answer.end() && content->is_array())
-            for (const auto& block : *content)
-                if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
-                    block["text"].is_string())
-                    text += block["text"].get<std::string>();
-        const json usage = answer.value("usage", json::object());
-        const std::string stop = answer.contains("stop_reason") && answer["stop_reason"].is_string()
-                                     ? answer["stop_reason"].get<std::string>()
-                                     : "end_turn";
-        return {{"id", "chatcmpl-" + answer.value("id", std::string("fusebox"))},
-                {"object", "chat.completion"},
-                {"created", unixNow()},
-                {"model", answer.value("model", std::string())},
-                {"choices",
-                 {{{"index", 0},
-                   {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
-                   {"logprobs", nullptr},
-                   {"finish_reason", finishFromStop(stop)}}}},
-                {"usage", openAiUsage(integerField(usage, "input_tokens"), integerField(usage, "output_tokens"),
-                                      integerField(usage, "cache_read_input_tokens"),
-                                      integerField(usage, "cache_creation_input_tokens"))}};
-    }
-    // An OpenAI chat.completion, for an Anthropic client.
+namespace {
+
+// An Anthropic message, for an OpenAI client.
+json chatCompletionFromMessage(const json& answer, JsonReader& reader) {
+    std::string text;
+    if (const json* content = reader.array(answer, "content"))
+        for (std::size_t i = 0; i < content->size(); ++i) {
+            const json& block = (*content)[i];
+            const std::string at = JsonReader::indexPath("content", i);
+            if (reader.stringOr(block, "type", "", at) != "text") continue;
+            if (auto blockText = reader.string(block, "text", at)) text += *blockText;
+        }
+    const json* usage = reader.object(answer, "usage");
+    const json& u = usage ? *usage : json::object();
+    const std::string stop = reader.stringOr(answer, "stop_reason", "end_turn");
+    return {{"id", "chatcmpl-" + reader.stringOr(answer, "id", "fusebox")},
+            {"object", "chat.completion"},
+            {"created", unixNow()},
+            {"model", reader.stringOr(answer, "model", "")},
+            {"choices",
+             {{{"index", 0},
+               {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
+               {"logprobs", nullptr},
+               {"finish_reason", finishFromStop(stop)}}}},
+            {"usage", openAiUsage(integerField(u, "input_tokens"), integerField(u, "output_tokens"),
+                                  integerField(u, "cache_read_input_tokens"),
+                                  integerField(u, "cache_creation_input_tokens"))}};
+}
+
+// An OpenAI chat.completion, for an Anthropic client.
+json messageFromChatCompletion(const json& answer, JsonReader& reader) {
     std::string text;
     std::string finish = "stop";
-    if (auto choices = answer.find("choices"); choices != answer.end() && choices->is_array() && !choices->empty()) {
+    if (const json* choices = reader.array(answer, "choices"); choices && !choices->empty()) {
         const json& choice = (*choices)[0];
-        if (auto message = choice.find("message"); message != choice.end() && message->is_object() &&
-                                                   message->contains("content") && (*message)["content"].is_string())
-            text = (*message)["content"].get<std::string>();
-        if (choice.contains("finish_reason") && choice["finish_reason"].is_string())
-            finish = choice["finish_reason"].get<std::string>();
+        if (const json* message = reader.object(choice, "message", "choices[0]"))
+            text = reader.stringOr(*message, "content", "", "choices[0].message");
+        finish = reader.stringOr(choice, "finish_reason", "stop", "choices[0]");
     }
-    const json usage = answer.value("usage", json::object());
-    const json details = usage.value("prompt_tokens_details", json::object());
-    return {{"id", "msg_" + answer.value("id", std::string("fusebox"))},
+    const json* usage = reader.object(answer, "usage");
+    const json& u = usage ? *usage : json::object();
+    const json* details = reader.object(u, "prompt_tokens_details", "usage");
+    return {{"id", "msg_" + reader.stringOr(answer, "id", "fusebox")},
             {"type", "message"},
             {"role", "assistant"},
-            {"model", answer.value("model", std::string())},
+            {"model", reader.stringOr(answer, "model", "")},
             {"content", {{{"type", "text"}, {"text", text}}}},
             {"stop_reason", stopFromFinish(finish)},
             {"stop_sequence", nullptr},
-            {"usage", anthropicUsage(integerField(usage, "prompt_tokens"), integerField(usage, "completion_tokens"),
-                                     details.is_object() ? integerField(details, "cached_tokens") : 0)}};
+            {"usage", anthropicUsage(integerField(u, "prompt_tokens"), integerField(u, "completion_tokens"),
+                                     details ? integerField(*details, "cached_tokens") : 0)}};
+}
+
+} // namespace
+
+std::optional<json> translateAnswer(const json& answer, ApiEndpoint clientEndpoint, std::string& error) {
+    JsonReader reader;
+    json out = clientEndpoint == ApiEndpoint::ChatCompletions ? chatCompletionFromMessage(answer, reader)
+                                                              : messageFromChatCompletion(answer, reader);
+    if (reader.failed()) {
+        error = "answer field " + reader.error();
+        return std::nullopt;
+    }
+    return out;
 }
 
 StreamTranslator::StreamTranslator(ApiEndpoint clientEndpoint, bool clientAskedUsage)
     : m_clientEndpoint(clientEndpoint), m_clientAskedUsage(clientAskedUsage), m_created(unixNow()) {}
 
-std::string StreamTranslator::translate(const SseEvent& event, const StreamEventInfo& info, const Usage& usage) {
+std::optional<std::string> StreamTranslator::translate(const SseEvent& event, const StreamEventInfo& info,
+                                                       const Usage& usage) {
     if (event.commentOnly) return event.raw; // keep-alive comments mean the same to both
     if (info.error) {
         // The provider's in-band error, in the client's shape (the exchange ends the stream after it).
         const bool slowDown = info.errorOutcome == Outcome::RateLimited;
         if (m_clientEndpoint == ApiEndpoint::ChatCompletions)
             return "data: " +
-                   json{{"error",
-                         {{"message", info.errorMessage},
-                          {"type", slowDown ? "rate_limit_exceeded" : "server_error"},
-                          {"param", nullptr},
-                          {"code", nullptr}}}}
-                       .dump() +
+                   dumpJson(json{{"error",
+                                  {{"message", info.errorMessage},
+                                   {"type", slowDown ? "rate_limit_exceeded" : "server_error"},
+                                   {"param", nullptr},
+                                   {"code", nullptr}}}}) +
                    "\n\n";
         return sseEvent("error", {{"type", "error"},
                                   {"error",
                                    {{"type", slowDown ? "rate_limit_error" : "api_error"},
                                     {"message", info.errorMessage}}}});
     }
-    if (m_clientEndpoint == ApiEndpoint::Messages) return fromOpenAi(event, usage);
-    const json data = json::parse(event.data, nullptr, false);
-    if (!data.is_object()) return {};
-    return fromAnthropic(data, usage);
+    std::string out;
+    if (m_clientEndpoint == ApiEndpoint::Messages) {
+        out = fromOpenAi(event, usage);
+    } else {
+        // The dialect has judged the event (an unparseable one is info.error, handled above).
+        const ParsedJson data = parseUntrusted(event.data);
+        if (data.ok() && data.value.is_object()) out = fromAnthropic(data.value, usage);
+    }
+    if (m_reader.failed()) return std::nullopt;
+    return out;
 }
 
 std::string StreamTranslator::openAiChunk(json delta, const json& finishReason) const {
@@ -294,26 +354,28 @@ std::string StreamTranslator::openAiChunk(json delta, const json& finishReason) 
                         {"choices",
                          {{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr},
                            {"finish_reason", finishReason}}}}};
-    return "data: " + chunk.dump() + "\n\n";
+    return "data: " + dumpJson(chunk) + "\n\n";
 }
 
 std::string StreamTranslator::fromAnthropic(const json& event, const Usage& usage) {
-    const std::string type = event.value("type", std::string());
+    const std::string type = m_reader.stringOr(event, "type", "");
     if (type == "message_start") {
-        const json message = event.value("message", json::object());
-        m_id = "chatcmpl-" + message.value("id", std::string("fusebox"));
-        m_model = message.value("model", std::string());
+        const json* message = m_reader.object(event, "message");
+        const json& m = message ? *message : json::object();
+        m_id = "chatcmpl-" + m_reader.stringOr(m, "id", "fusebox", "message");
+        m_model = m_reader.stringOr(m, "model", "", "message");
         return openAiChunk({{"role", "assistant"}, {"content", ""}}, nullptr);
     }
     if (type == "content_block_delta") {
-        const json delta = event.value("delta", json::object());
-        if (delta.value("type", std::string()) != "text_delta") return {}; // thinking, tool input: not ours
-        return openAiChunk({{"content", delta.value("text", std::string())}}, nullptr);
+        const json* delta = m_reader.object(event, "delta");
+        if (!delta || m_reader.stringOr(*delta, "type", "", "delta") != "text_delta") return {}; // thinking, tool input
+        return openAiChunk({{"content", m_reader.stringOr(*delta, "text", "", "delta")}}, nullptr);
     }
     if (type == "message_delta") {
-        const json delta = event.value("delta", json::object());
-        if (!delta.contains("stop_reason") || !delta["stop_reason"].is_string()) return {};
-        return openAiChunk(json::object(), finishFromStop(delta["stop_reason"].get<std::string>()));
+        const json* delta = m_reader.object(event, "delta");
+        const auto stop = delta ? m_reader.string(*delta, "stop_reason", "delta") : std::nullopt;
+        if (!stop) return {};
+        return openAiChunk(json::object(), finishFromStop(*stop));
     }
     if (type == "message_stop") {
         std::string out;
@@ -325,7 +387,7 @@ std::string StreamTranslator::fromAnthropic(const json& event, const Usage& usag
                                 {"choices", json::array()},
                                 {"usage", openAiUsage(usage.inputTokens, usage.outputTokens, usage.cacheReadTokens,
                                                       usage.cacheWriteTokens)}};
-            out = "data: " + chunk.dump() + "\n\n";
+            out = "data: " + dumpJson(chunk) + "\n\n";
         }
         return out + "data: [DONE]\n\n";
     }
@@ -357,24 +419,26 @@ std::string StreamTranslator::fromOpenAi(const SseEvent& event, const Usage& usa
                          {"usage", anthropicUsage(usage.inputTokens, usage.outputTokens, usage.cacheReadTokens)}});
         return out + sseEvent("message_stop", {{"type", "message_stop"}});
     }
-    const json chunk = json::parse(event.data, nullptr, false);
-    if (!chunk.is_object()) return {};
+    const ParsedJson parsed = parseUntrusted(event.data);
+    const json& chunk = parsed.value;
+    if (!parsed.ok() || !chunk.is_object()) return {};
     std::string out;
     if (!m_opened) {
-        m_id = "msg_" + chunk.value("id", std::string("fusebox"));
-        m_model = chunk.value("model", std::string());
+        m_id = "msg_" + m_reader.stringOr(chunk, "id", "fusebox");
+        m_model = m_reader.stringOr(chunk, "model", "");
         out = anthropicOpening();
     }
-    auto choices = chunk.find("choices");
-    if (choices == chunk.end() || !choices->is_array() || choices->empty()) return out; // the usage chunk
+    const json* choices = m_reader.array(chunk, "choices");
+    if (!choices || choices->empty()) return out; // the usage chunk
     const json& choice = (*choices)[0];
-    if (auto delta = choice.find("delta"); delta != choice.end() && delta->is_object() && delta->contains("content") &&
-                                           (*delta)["content"].is_string() && !(*delta)["content"].empty())
-        out += sseEvent("content_block_delta", {{"type", "content_block_delta"},
-                                                {"index", 0},
-                                                {"delta", {{"type", "text_delta"}, {"text", (*delta)["content"]}}}});
-    if (choice.contains("finish_reason") && choice["finish_reason"].is_string())
-        m_stopReason = stopFromFinish(choice["finish_reason"].get<std::string>());
+    if (const json* delta = m_reader.object(choice, "delta", "choices[0]")) {
+        const std::string content = m_reader.stringOr(*delta, "content", "", "choices[0].delta");
+        if (!content.empty())
+            out += sseEvent("content_block_delta", {{"type", "content_block_delta"},
+                                                    {"index", 0},
+                                                    {"delta", {{"type", "text_delta"}, {"text", content}}}});
+    }
+    if (auto finish = m_reader.string(choice, "finish_reason", "choices[0]")) m_stopReason = stopFromFinish(*finish);
     return out;
 }
 

@@ -22,13 +22,17 @@ bool translatable(ApiEndpoint endpoint);
 // The endpoint a provider of `kind` serves for a client's `endpoint` (the same one when the families match).
 ApiEndpoint upstreamEndpoint(ApiEndpoint endpoint, ProviderKind kind);
 
-// The client's request body as the provider's API wants it, with `model`; std::nullopt and `whyNot` when the
-// request uses something the other API cannot express.
-std::optional<nlohmann::json> translateRequest(const nlohmann::json& body, ApiEndpoint from, const std::string& model,
-                                               std::string& whyNot);
+struct RequestTranslation {
+    std::optional<nlohmann::json> body; // the request as the provider's API wants it, with `model`
+    std::string whyNot;                 // or: what the other API cannot express (the target is skipped)
+    std::string invalid;                // or: the request itself is malformed, naming the field (a 400)
+};
+RequestTranslation translateRequest(const nlohmann::json& body, ApiEndpoint from, const std::string& model);
 
-// A provider's successful, non-streamed answer (of the other family) in the client's API.
-nlohmann::json translateAnswer(const nlohmann::json& answer, ApiEndpoint clientEndpoint);
+// A provider's successful, non-streamed answer (of the other family) in the client's API; std::nullopt and
+// `error` (naming the field) when the answer is not what its API promises.
+std::optional<nlohmann::json> translateAnswer(const nlohmann::json& answer, ApiEndpoint clientEndpoint,
+                                              std::string& error);
 
 // A provider's stream, event by event, in the client's API. One per attempt.
 class StreamTranslator {
@@ -37,8 +41,10 @@ public:
     StreamTranslator(ApiEndpoint clientEndpoint, bool clientAskedUsage);
 
     // The client's SSE bytes for one provider event (often none). `usage` is the attempt's usage so far, as the
-    // provider's dialect read it; `info` is that dialect's view of the event.
-    std::string translate(const SseEvent& event, const StreamEventInfo& info, const Usage& usage);
+    // provider's dialect read it; `info` is that dialect's view of the event. std::nullopt when the event is
+    // malformed (error() names the field): the exchange treats that as a bad_response.
+    std::optional<std::string> translate(const SseEvent& event, const StreamEventInfo& info, const Usage& usage);
+    const std::string& error() const { return m_reader.error(); }
 
 private:
     std::string fromAnthropic(const nlohmann::json& event, const Usage& usage);
@@ -46,6 +52,7 @@ private:
     std::string openAiChunk(nlohmann::json delta, const nlohmann::json& finishReason) const;
     std::string anthropicOpening();
 
+    JsonReader m_reader; // the first malformed field of any event
     ApiEndpoint m_clientEndpoint;
     bool m_clientAskedUsage;
     std::string m_id;

@@ -18,11 +18,6 @@ const char* endpointPath(ApiEndpoint endpoint) {
     return "";
 }
 
-int64_t integerField(const nlohmann::json& object, const char* key) {
-    auto it = object.find(key);
-    return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
 const Dialect& dialectFor(ProviderKind kind) {
     static const OpenAiDialect openai;
     static const AnthropicDialect anthropic;

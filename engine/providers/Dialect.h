@@ -4,6 +4,7 @@
 // OpenAI or Anthropic itself; it asks the dialect.
 #include "breaker/Outcome.h"
 #include "config/Config.h"
+#include "core/UntrustedJson.h"
 #include "providers/SseParser.h"
 
 #include <nlohmann/json.hpp>
@@ -69,8 +70,5 @@ public:
 };
 
 const Dialect& dialectFor(ProviderKind kind);
-
-// An integer field of a JSON object (token counts and the like); 0 when absent or not an integer.
-int64_t integerField(const nlohmann::json& object, const char* key);
 
 } // namespace fusebox

@@ -25,11 +25,18 @@ void readUsage(const json& usage, Usage& out) {
         out.cacheReadTokens = integerField(*details, "cached_tokens");
 }
 
-// OpenAI error codes that mean "slow down" rather than "broken".
+// OpenAI error codes that mean "slow down" rather than "broken". `error` may be anything: some
+// OpenAI-compatible servers send {"error": "text"}.
 bool isRateLimitError(const json& error) {
-    const std::string type = error.value("type", std::string());
-    const std::string code = error.contains("code") && error["code"].is_string() ? error["code"].get<std::string>() : "";
+    const std::string type = stringOr(error, "type", "");
+    const std::string code = stringOr(error, "code", "");
     return type == "rate_limit_exceeded" || code == "rate_limit_exceeded" || type == "requests" || type == "tokens";
+}
+
+// The message of an "error" member, whatever its shape: {"message": "..."}, a bare string, or neither.
+std::string errorText(const json& error, std::string_view fallback) {
+    if (error.is_string()) return error.get_ref<const std::string&>();
+    return stringOr(error, "message", fallback);
 }
 
 // The fast path of inspect(): one SAX pass over a chunk, building no document. It validates the JSON as the full
@@ -147,10 +154,13 @@ bool OpenAiDialect::prepareBody(json& body, ApiEndpoint endpoint, bool stream) c
     if (endpoint != ApiEndpoint::ChatCompletions || !stream) return false;
     // Streamed answers carry usage only when asked; we always ask, so spend is exact, and strip the extra chunk
     // again when the client did not ask itself.
-    bool clientAsked = false;
-    auto options = body.find("stream_options");
-    if (options != body.end() && options->is_object()) clientAsked = options->value("include_usage", false);
-    body["stream_options"]["include_usage"] = true;
+    // NOTE: the exchange refuses a client's stream_options of the wrong type with a 400 before this; replacing
+    // one here is only so that this can never throw.
+    json& options = body["stream_options"];
+    if (!options.is_object()) options = json::object();
+    const json* asked = JsonReader::member(options, "include_usage");
+    const bool clientAsked = asked && asked->is_boolean() && asked->get<bool>();
+    options["include_usage"] = true;
     return clientAsked;
 }
 
@@ -176,17 +186,18 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) cons
         }
         // Not valid JSON, not an object, or something only the full parse below handles.
     }
-    const json chunk = json::parse(event.data, nullptr, false);
-    if (chunk.is_discarded() || !chunk.is_object()) {
+    const ParsedJson parsed = parseUntrusted(event.data);
+    const json& chunk = parsed.value;
+    if (!parsed.ok() || !chunk.is_object()) {
         info.error = true;
         info.errorOutcome = Outcome::BadResponse;
-        info.errorMessage = "unparseable stream event";
+        info.errorMessage = "unparseable stream event (" + (parsed.ok() ? std::string("not an object") : parsed.error) + ")";
         return info;
     }
-    if (auto error = chunk.find("error"); error != chunk.end()) {
+    if (const json* error = JsonReader::member(chunk, "error")) {
         info.error = true;
         info.errorOutcome = isRateLimitError(*error) ? Outcome::RateLimited : Outcome::ServerError;
-        info.errorMessage = error->is_object() ? error->value("message", std::string("error event")) : "error event";
+        info.errorMessage = errorText(*error, "error event");
         return info;
     }
     if (auto u = chunk.find("usage"); u != chunk.end() && u->is_object()) readUsage(*u, usage);
@@ -197,8 +208,8 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) cons
         return info;
     }
     for (const auto& choice : *choices) {
-        auto delta = choice.find("delta");
-        if (delta == choice.end() || !delta->is_object()) continue;
+        const json* delta = JsonReader::member(choice, "delta");
+        if (!delta || !delta->is_object()) continue;
         if (nonEmpty(*delta, "content") || nonEmpty(*delta, "tool_calls") || nonEmpty(*delta, "function_call") ||
             nonEmpty(*delta, "refusal") || nonEmpty(*delta, "reasoning_content") || nonEmpty(*delta, "audio"))
             info.content = true;
@@ -221,17 +232,16 @@ json OpenAiDialect::errorBody(int status, const std::string& type, const std::st
 
 std::string OpenAiDialect::streamErrorEvent(const std::string& message) const {
     const json body = errorBody(502, "upstream_stream_interrupted", message, std::nullopt);
-    return "data: " + body.dump() + "\n\n";
+    return "data: " + dumpJson(body) + "\n\n";
 }
 
 std::optional<std::string> OpenAiDialect::upstreamErrorMessage(std::string_view body) const {
-    const json parsed = json::parse(body, nullptr, false);
-    if (!parsed.is_object()) return std::nullopt;
-    auto error = parsed.find("error");
-    if (error == parsed.end()) return std::nullopt;
+    const ParsedJson parsed = parseUntrusted(body);
+    const json* error = JsonReader::member(parsed.value, "error");
+    if (!error) return std::nullopt;
     if (error->is_string()) return error->get<std::string>();
-    if (error->is_object() && error->contains("message") && (*error)["message"].is_string())
-        return (*error)["message"].get<std::string>();
+    if (const json* message = JsonReader::member(*error, "message"); message && message->is_string())
+        return message->get<std::string>();
     return std::nullopt;
 }
 

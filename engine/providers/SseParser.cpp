@@ -4,10 +4,10 @@ namespace fusebox {
 
 namespace {
 
-// Finds the end of the first event in `text`: a blank line, with any of the three line endings the spec allows.
-// Returns the index just past the terminator, or npos.
-std::size_t eventEnd(std::string_view text) {
-    for (std::size_t i = 0; i < text.size(); ++i) {
+// Finds the end of the first event in `text`, looking for its terminator from `from` on: a blank line, with any
+// of the three line endings the spec allows. Returns the index just past the terminator, or npos.
+std::size_t eventEnd(std::string_view text, std::size_t from) {
+    for (std::size_t i = from; i < text.size(); ++i) {
         const char c = text[i];
         if (c != '\n' && c != '\r') continue;
         std::size_t next = i + 1;
@@ -30,8 +30,17 @@ void SseParser::feed(std::string_view chunk, const Handler& handler) {
     m_buffer.append(chunk);
     std::size_t start = 0;
     for (;;) {
-        const std::size_t end = eventEnd(std::string_view(m_buffer).substr(start));
-        if (end == std::string_view::npos) break;
+        // NOTE: the event pending from earlier reads was searched already, up to its last few bytes (a
+        // terminator is at most 4 bytes, "\r\n\r\n", and may be split across reads). Searching it again on
+        // every read made a trickled 8 MB event cost seconds of CPU.
+        const std::size_t from = start == 0 ? m_searched : 0;
+        const std::size_t end = eventEnd(std::string_view(m_buffer).substr(start), from);
+        const std::size_t pending = m_buffer.size() - start;
+        m_bytesSearched += (end == std::string_view::npos ? pending : end) - std::min(from, pending);
+        if (end == std::string_view::npos) {
+            m_searched = pending > kTerminatorLookback ? pending - kTerminatorLookback : 0;
+            break;
+        }
         SseEvent event;
         event.raw = m_buffer.substr(start, end);
         parseEvent(event.raw, event);
@@ -42,6 +51,7 @@ void SseParser::feed(std::string_view chunk, const Handler& handler) {
     if (m_buffer.size() > kMaxEventBytes) {
         m_overflowed = true;
         m_buffer.clear();
+        m_searched = 0;
     }
 }
 

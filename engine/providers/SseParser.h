@@ -24,10 +24,16 @@ public:
     // Guards against a provider that never sends a blank line.
     static constexpr std::size_t kMaxEventBytes = 8 * 1024 * 1024;
     bool overflowed() const { return m_overflowed; }
+    // Bytes examined while looking for event ends, over the parser's life: linear in what was fed (a test
+    // checks it, since a rescan of the pending event on every read once cost seconds of CPU).
+    std::size_t bytesSearched() const { return m_bytesSearched; }
 
 private:
     void parseEvent(std::string_view block, SseEvent& out) const;
+    static constexpr std::size_t kTerminatorLookback = 3;
     std::string m_buffer;
+    std::size_t m_searched = 0; // how far into m_buffer no terminator can start (feed resumes there)
+    std::size_t m_bytesSearched = 0;
     bool m_overflowed = false;
 };
 

@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/Log.h"
+
 #include <cstdio>
 
 namespace fusebox {
@@ -22,6 +24,7 @@ constexpr int64_t kHeaderLimitMargin = 64 * 1024;
 
 ClientSession::ClientSession(tcp::socket socket, SessionServices& services)
     : m_stream(std::move(socket)), m_services(services), m_deadlineTimer(m_stream.get_executor()) {
+    m_services.connections.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
     m_stream.socket().set_option(tcp::no_delay(true), ec);
     const auto peer = m_stream.socket().remote_endpoint(ec);
@@ -30,6 +33,7 @@ ClientSession::ClientSession(tcp::socket socket, SessionServices& services)
 
 ClientSession::~ClientSession() {
     if (m_inRequest) m_services.requestsInFlight.fetch_sub(1, std::memory_order_relaxed);
+    m_services.connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ClientSession::start() { readHeader(); }
@@ -86,6 +90,7 @@ void ClientSession::onHeader(beast::error_code ec) {
         bytes += static_cast<int64_t>(field.name_string().size() + field.value().size() + 4);
     }
     if (count > kMaxHeaderCount || bytes > m_services.maxHeaderBytes) return failRequest(http::error::header_limit);
+    if (refuseTransferEncoding()) return;
     // Clients ask before sending large bodies; Beast does not answer for us, and they would stall a second.
     if (beast::iequals(header[http::field::expect], "100-continue")) {
         auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
@@ -114,13 +119,48 @@ void ClientSession::dispatch() {
     Request request = m_parser->release();
     m_keepAlive = request.keep_alive();
     m_inRequest = true;
+    m_answerBegun = false;
     m_gone = false;
     m_streamEnded = false;
     ++m_requestSeq;
     m_services.requestsInFlight.fetch_add(1, std::memory_order_relaxed);
     watchForDisconnect();
     auto self = shared_from_this();
-    m_services.handler.handle(self, std::move(request));
+    m_headRequest = request.method() == http::verb::head;
+    const std::string target(request.target());
+    try {
+        m_services.handler.handle(self, std::move(request));
+    } catch (const std::exception& e) {
+        onHandlerFailed(target, e.what());
+    } catch (...) {
+        onHandlerFailed(target, "unknown exception");
+    }
+}
+
+void ClientSession::onHandlerFailed(const std::string& target, const std::string& what) {
+    // The last boundary (the proxy's exchange has its own): one request's failure is a 500 for it, or the end of
+    // its connection when an answer had already begun, and never the process.
+    Log::error("request handler failed", {{"target", target}, {"error", what}});
+    if (!m_inRequest) return;
+    if (!m_answerBegun) return respond(m_services.handler.protocolError(500, target, "Fusebox failed on this request"));
+    markGone();
+    close();
+}
+
+bool ClientSession::refuseTransferEncoding() {
+    // RFC 9112 §6.1: a request whose last transfer coding is not "chunked" has no knowable length, and Beast
+    // reads such a body as empty: the bytes that follow would be parsed as the next request (smuggling).
+    const auto& header = m_parser->get();
+    const auto field = header.find(http::field::transfer_encoding);
+    if (field == header.end()) return false;
+    std::string_view value(field->value().data(), field->value().size());
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    if (beast::iequals(value, "chunked") && header.count(http::field::transfer_encoding) == 1 &&
+        header.count(http::field::content_length) == 0)
+        return false;
+    failRequest(http::error::bad_transfer_encoding);
+    return true;
 }
 
 void ClientSession::failRequest(beast::error_code ec) {
@@ -185,8 +225,15 @@ void ClientSession::markGone() {
 void ClientSession::respond(Response response) {
     if (!m_inRequest) return;
     if (m_gone) return finishRequest();
+    m_answerBegun = true;
     response.keep_alive(m_keepAlive);
     response.prepare_payload();
+    if (m_headRequest) {
+        // The GET answer's status and headers, Content-Length included, and never a body (RFC 9110 §9.3.2).
+        const auto length = response.body().size();
+        response.body().clear();
+        response.content_length(length);
+    }
     m_response = std::make_shared<Response>(std::move(response));
     setDeadline(kWriteTimeout);
     http::async_write(m_stream, *m_response, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -202,6 +249,7 @@ void ClientSession::respond(Response response) {
 
 void ClientSession::beginStream(http::response<http::empty_body> head) {
     if (!m_inRequest) return;
+    m_answerBegun = true;
     head.keep_alive(m_keepAlive);
     head.chunked(true);
     // The head is serialized now, so it can go out in one write with the first chunks.

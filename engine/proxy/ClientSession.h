@@ -42,12 +42,15 @@ struct SessionServices {
     int64_t maxBodyBytes = 32 * 1024 * 1024;
     int64_t maxHeaderBytes = 64 * 1024;
     std::atomic<int64_t>& requestsInFlight;
+    std::atomic<int64_t>& connections; // sessions alive, for the connection cap
 };
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
 public:
     ClientSession(boost::asio::ip::tcp::socket socket, SessionServices& services);
     ~ClientSession();
+    ClientSession(const ClientSession&) = delete;
+    ClientSession& operator=(const ClientSession&) = delete;
     void start();
 
     // ---- for the handler of the current request; all on this session's I/O thread ----
@@ -83,6 +86,8 @@ private:
     void onBody(boost::beast::error_code ec);
     void dispatch();
     void failRequest(boost::beast::error_code ec);
+    bool refuseTransferEncoding();
+    void onHandlerFailed(const std::string& target, const std::string& what);
     void watchForDisconnect();
     void markGone();
     void writeNext();
@@ -106,6 +111,8 @@ private:
     std::string m_target;
     bool m_keepAlive = true;
     bool m_inRequest = false;
+    bool m_answerBegun = false; // respond() or beginStream() was called for the current request
+    bool m_headRequest = false; // the current request is a HEAD: its answer has no body
     bool m_gone = false;
     bool m_closed = false;
     bool m_peerLoopback = false;

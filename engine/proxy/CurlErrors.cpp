@@ -76,6 +76,9 @@ CurlFailure describeCurlFailure(int curlCode, std::string_view detail, bool requ
     case TransportError::Cancelled:
         failure.message = "cancelled: " + reason;
         break;
+    case TransportError::Local:
+        failure.message = "local resource error: " + reason;
+        break;
     case TransportError::None:
         failure.message = reason;
         break;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <utility>
 
@@ -338,7 +339,17 @@ void CurlMulti::onSocketClosing(int fd) {
 int CurlMulti::onOpenSocket(int family, int type, int protocol) {
     const int fd = ::socket(family, type | SOCK_CLOEXEC, protocol);
     if (fd >= 0 && m_multi) m_connectionFds.insert(fd);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+        // curl reports this as "couldn't connect", which would be blamed on the provider.
+        m_localSocketErrno = errno;
+        m_localSocketErrorAt = std::chrono::steady_clock::now();
+    }
     return fd >= 0 ? fd : CURL_SOCKET_BAD;
+}
+
+std::optional<int> CurlMulti::localSocketErrorSince(std::chrono::steady_clock::time_point since) const {
+    if (m_localSocketErrno == 0 || m_localSocketErrorAt < since) return std::nullopt;
+    return m_localSocketErrno;
 }
 
 void CurlMulti::forget(int fd) {

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -68,6 +69,10 @@ class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
     void transferEnded() { --m_live; }
     std::size_t liveTransfers() const { return m_live; }
 
+    // The errno of the last socket() that failed for want of local resources (descriptors, buffers, memory),
+    // if that was at or after `since`: a connect failure then is this machine's, not the provider's.
+    std::optional<int> localSocketErrorSince(std::chrono::steady_clock::time_point since) const;
+
     // Silences every transfer now and tears libcurl down (now, or when the outermost curl call returns).
     void close();
 
@@ -115,6 +120,8 @@ class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
     std::unordered_map<void*, std::shared_ptr<CurlTransfer>> m_transfers;
     int m_depth = 0;
     bool m_closing = false;
+    int m_localSocketErrno = 0;
+    Clock::time_point m_localSocketErrorAt{};
     std::size_t m_live = 0;
 };
 

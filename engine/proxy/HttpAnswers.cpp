@@ -1,5 +1,7 @@
 #include "proxy/HttpAnswers.h"
 
+#include "core/UntrustedJson.h"
+
 namespace fusebox {
 
 std::string_view pathOf(std::string_view target) {
@@ -11,11 +13,18 @@ ProviderKind familyOfPath(std::string_view target) {
     return target.starts_with("/v1/messages") ? ProviderKind::Anthropic : ProviderKind::OpenAI;
 }
 
+std::string headerValue(std::string_view text, std::size_t maxBytes) {
+    std::string out = clipUtf8(text, maxBytes);
+    for (char& c : out)
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) c = '?';
+    return out;
+}
+
 Response jsonResponse(int status, const nlohmann::json& body, unsigned version) {
     Response response{static_cast<http::status>(status), version};
     response.set(http::field::content_type, "application/json");
     response.set(http::field::server, "fusebox");
-    response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    response.body() = dumpJson(body);
     response.prepare_payload();
     return response;
 }

@@ -1,5 +1,7 @@
 #include "proxy/IoPool.h"
 
+#include "core/Log.h"
+
 #include <algorithm>
 
 namespace fusebox {
@@ -16,7 +18,21 @@ IoPool::IoPool(int threads) {
 IoPool::~IoPool() { stop(); }
 
 void IoPool::start() {
-    for (auto& context : m_contexts) m_threads.emplace_back([&context] { context->run(); });
+    for (auto& context : m_contexts)
+        m_threads.emplace_back([&context] {
+            // Asio lets a handler's exception out of run(). Every request has its own boundary; this one is the
+            // last: log it and go on serving everyone else rather than end the process.
+            for (;;) {
+                try {
+                    context->run();
+                    return;
+                } catch (const std::exception& e) {
+                    Log::error("I/O thread caught an exception; serving on", {{"error", e.what()}});
+                } catch (...) {
+                    Log::error("I/O thread caught an unknown exception; serving on");
+                }
+            }
+        });
 }
 
 void IoPool::stop() {

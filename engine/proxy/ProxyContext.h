@@ -2,6 +2,7 @@
 // What a request needs from the engine, shared by every I/O thread (each member is thread-safe).
 #include "breaker/CircuitBreaker.h"
 #include "config/Config.h"
+#include "proxy/RequestMemoryBudget.h"
 #include "routing/AttemptRecord.h"
 #include "routing/RouteTable.h"
 #include "spend/SpendLedger.h"
@@ -19,6 +20,8 @@ struct ProxyContext {
     std::function<void(const AttemptRecord&)> recordAttempt;
     // Refuses a provider whose daily budget is spent, like an open breaker; checked before the breaker.
     std::function<std::optional<BudgetRefusal>(std::size_t providerIndex)> budgetGate;
+    // The memory the request bodies in flight may hold together (limits.max_body_memory_bytes); none: no bound.
+    RequestMemoryBudget* memoryBudget = nullptr;
 };
 
 } // namespace fusebox

@@ -3,6 +3,8 @@
 #include "breaker/RetryAfter.h"
 #include "core/Ids.h"
 #include "core/Log.h"
+#include "core/Redaction.h"
+#include "core/UntrustedJson.h"
 #include "proxy/HttpAnswers.h"
 #include "proxy/UpstreamClient.h"
 
@@ -17,9 +19,22 @@ using nlohmann::json;
 
 namespace {
 
+// TEMPORARY until Log::throttled lands.
+void logThrottled(LogLevel level, std::string_view, std::chrono::seconds, std::string_view message,
+                  std::initializer_list<LogField> fields) {
+    Log::write(level, message, fields);
+}
+
 constexpr std::size_t kMaxWholeBody = 64 * 1024 * 1024; // a non-streamed answer larger than this is not an LLM's
 constexpr std::size_t kMaxErrorBody = 1024 * 1024;
 constexpr std::size_t kMaxReasonChars = 300;
+// Events held back before the commit point. A provider that sends megabytes of role-only deltas and no content
+// is not answering; past this it is failed over (and the memory let go) instead of held until `total`.
+constexpr std::size_t kMaxHeldBytes = 1024 * 1024;
+// A provider header longer than this is not passed on (Beast refuses values over 64 KiB, by throwing).
+constexpr std::size_t kMaxPassedHeaderBytes = 8 * 1024;
+// What our own headers and journal keep of a client-chosen name (a route or PROVIDER/MODEL).
+constexpr std::size_t kMaxNameBytes = 256;
 
 // Upstream headers worth passing on to the client: its rate-limit state and request id help it behave.
 bool passedThrough(std::string_view name) {
@@ -27,18 +42,7 @@ bool passedThrough(std::string_view name) {
            name == "request-id" || name == "openai-processing-ms" || name == "x-request-id-upstream";
 }
 
-// A provider's error text may echo what we sent it; make sure our key is never part of a reason.
-std::string redact(std::string text, const std::string& secret) {
-    if (secret.size() < 4) return text;
-    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
-        text.replace(at, secret.size(), "[redacted]");
-    return text;
-}
-
-std::string clip(std::string text) {
-    if (text.size() > kMaxReasonChars) text = text.substr(0, kMaxReasonChars) + "...";
-    return text;
-}
+std::string clip(const std::string& text) { return clipUtf8(text, kMaxReasonChars); }
 
 std::optional<std::string> requestHeader(const Request& request, std::string_view name) {
     auto it = request.find(boost::beast::string_view(name.data(), name.size()));
@@ -61,6 +65,46 @@ ProxyExchange::ProxyExchange(ProxyContext& context, std::shared_ptr<ClientSessio
 ProxyExchange::~ProxyExchange() = default;
 
 void ProxyExchange::start() {
+    guarded([this] { begin(); });
+}
+
+template <class Fn> void ProxyExchange::guarded(Fn&& fn) {
+    // The boundary: whatever escapes the handling of this one request (a bug of ours; untrusted input has its
+    // own checks) ends this request with a 500 in its API's shape, never the process. The upstream callbacks
+    // run inside libcurl's C frames, which an exception must never cross.
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        onInternalError(e.what());
+    } catch (...) {
+        onInternalError("unknown exception");
+    }
+}
+
+void ProxyExchange::onInternalError(const std::string& what) noexcept {
+    try {
+        const std::string why = clip(what);
+        Log::error("request failed inside Fusebox", {{"request_id", m_requestId}, {"error", why}});
+        if (m_finished) return;
+        const bool committed = m_attempt && m_attempt->committed;
+        if (m_attempt) {
+            m_attempt->failed = true;
+            if (m_attempt->call) m_attempt->call->cancel();
+            // Our fault, not the provider's: the breaker hears "cancelled", which proves nothing either way.
+            completeAttempt(Outcome::Cancelled, "internal error in Fusebox: " + why, false);
+        }
+        if (committed) {
+            m_session->endStream(m_dialect.streamErrorEvent("Fusebox failed on this request: " + why));
+            finish();
+        } else {
+            answerError(500, "internal_error", "Fusebox failed on this request (" + why + "); please report it");
+        }
+    } catch (...) {
+        finish(); // nothing more can be said; the session ends the request when we let go of it
+    }
+}
+
+void ProxyExchange::begin() {
     m_started = m_context.clock.now();
     auto clientId = requestHeader(m_request, "x-request-id");
     m_requestId = clientId && usableRequestId(*clientId) ? *clientId : newRequestId();
@@ -70,7 +114,7 @@ void ProxyExchange::start() {
     m_resolution = m_context.routes.resolve(m_clientModel);
     if (!m_resolution.found) {
         answerError(404, "model_not_found",
-                    "no route or provider serves the model \"" + m_clientModel +
+                    "no route or provider serves the model \"" + clipUtf8(m_clientModel, kMaxNameBytes) +
                         "\", and there is no route named \"default\" to send it to");
         return;
     }
@@ -78,24 +122,45 @@ void ProxyExchange::start() {
 }
 
 bool ProxyExchange::parseRequest() {
-    m_body = json::parse(m_request.body(), nullptr, false);
-    if (m_body.is_discarded() || !m_body.is_object()) {
-        answerError(400, "invalid_request_error", "the request body is not a JSON object");
+    const JsonShape shape = scanJson(m_request.body());
+    if (m_context.memoryBudget) {
+        // The body's bytes and its parsed form, until this exchange ends.
+        const int64_t bytes = static_cast<int64_t>(m_request.body().size()) + shape.estimatedDomBytes();
+        auto reservation = m_context.memoryBudget->reserve(bytes);
+        if (!reservation) {
+            logThrottled(LogLevel::Warn, "request memory budget", std::chrono::seconds(10),
+                           "request refused: request bodies in flight would pass limits.max_body_memory_bytes",
+                           {{"request_id", m_requestId},
+                            {"limit_bytes", std::to_string(m_context.memoryBudget->limit())}});
+            answerBusy("the request bodies in flight would pass limits.max_body_memory_bytes (" +
+                       std::to_string(m_context.memoryBudget->limit() >> 20) + " MiB)");
+            return false;
+        }
+        m_memory = std::move(*reservation);
+    }
+    ParsedJson parsed = parseScanned(m_request.body(), shape);
+    if (!parsed.ok() || !parsed.value.is_object()) {
+        answerError(400, "invalid_request_error",
+                    "the request body is not a JSON object" + (parsed.ok() ? std::string() : " (" + parsed.error + ")"));
         return false;
     }
-    auto model = m_body.find("model");
-    if (model == m_body.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) {
+    m_body = std::move(parsed.value);
+    const json* model = JsonReader::member(m_body, "model");
+    if (!model || !model->is_string() || model->get_ref<const std::string&>().empty()) {
         answerError(400, "invalid_request_error", "missing required parameter: 'model' (a non-empty string)",
                     "model");
         return false;
     }
     m_clientModel = model->get<std::string>();
-    if (auto stream = m_body.find("stream"); stream != m_body.end() && m_endpoint != ApiEndpoint::Embeddings) {
-        if (!stream->is_boolean() && !stream->is_null()) {
-            answerError(400, "invalid_request_error", "'stream' must be true or false", "stream");
-            return false;
-        }
-        m_stream = stream->is_boolean() && stream->get<bool>();
+    // What Fusebox itself reads of a request that passes through: a wrong type is the client's 400, in its API's
+    // shape, never an exception (the rest is the provider's to judge).
+    JsonReader reader;
+    if (m_endpoint != ApiEndpoint::Embeddings) m_stream = reader.boolean(m_body, "stream").value_or(false);
+    if (const json* options = reader.object(m_body, "stream_options"))
+        m_clientAskedUsage = reader.boolean(*options, "include_usage", "stream_options").value_or(false);
+    if (reader.failed()) {
+        answerError(400, "invalid_request_error", reader.error());
+        return false;
     }
     return true;
 }
@@ -107,15 +172,19 @@ void ProxyExchange::tryTargets() {
         CircuitBreaker& breaker = *m_context.breakers[target.providerIndex];
         std::optional<json> crossBody;
         if (provider.kind != apiFamily(m_endpoint)) {
-            std::string whyNot;
-            crossBody = crossApiBody(target, provider, whyNot);
-            if (!crossBody) { // skipped before its breaker is asked: no permit is taken
+            RequestTranslation translation = crossApiBody(target, provider);
+            if (!translation.invalid.empty()) { // the request is malformed: no provider would take it
+                answerError(400, "invalid_request_error", translation.invalid);
+                return;
+            }
+            if (!translation.body) { // skipped before its breaker is asked: no permit is taken
                 recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())),
                               "provider " + provider.id + " speaks the " + providerKindName(provider.kind) +
-                                  " API: " + whyNot,
+                                  " API: " + translation.whyNot,
                               std::nullopt);
                 continue;
             }
+            crossBody = std::move(translation.body);
         }
         if (m_context.budgetGate) {
             if (auto refusal = m_context.budgetGate(target.providerIndex)) {
@@ -164,7 +233,7 @@ void ProxyExchange::tryTargets() {
                 if (ec || self->m_clientGone || self->m_finished) return;
                 self->m_next = 0;
                 self->m_attempts.clear();
-                self->tryTargets();
+                self->guarded([&] { self->tryTargets(); });
             });
             return;
         }
@@ -172,16 +241,16 @@ void ProxyExchange::tryTargets() {
     answerUnavailable();
 }
 
-std::optional<json> ProxyExchange::crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider,
-                                                std::string& whyNot) const {
+RequestTranslation ProxyExchange::crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider) const {
     // translateRequest refuses what cannot cross at all (embeddings). A chat that could needs a model for the
     // other side: the client's means nothing to it.
     if (!target.modelChosen && translatable(m_endpoint)) {
-        whyNot = "crossing APIs needs a model for it: set the route target's \"model\" (or ask for " + provider.id +
-                 "/MODEL)";
-        return std::nullopt;
+        RequestTranslation none;
+        none.whyNot = "crossing APIs needs a model for it: set the route target's \"model\" (or ask for " +
+                      provider.id + "/MODEL)";
+        return none;
     }
-    return translateRequest(m_body, m_endpoint, target.model, whyNot);
+    return translateRequest(m_body, m_endpoint, target.model);
 }
 
 UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, const std::string& model,
@@ -195,9 +264,8 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, c
     if (crossBody) {
         dialect.prepareBody(*crossBody, endpoint, m_stream);
         // Whether the client itself asked for a usage chunk (OpenAI's stream_options); the translator decides.
-        const auto options = m_body.find("stream_options");
-        clientAskedUsage = options != m_body.end() && options->is_object() && options->value("include_usage", false);
-        request.body = crossBody->dump(-1, ' ', false, json::error_handler_t::replace);
+        clientAskedUsage = m_clientAskedUsage;
+        request.body = dumpJson(*crossBody);
     } else if (!m_stream && model == m_clientModel) {
         // Nothing to change: the client's bytes go as they came, which spares a serialisation per request.
         request.body = m_request.body();
@@ -206,7 +274,7 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, c
         json body = m_body;
         body["model"] = model;
         clientAskedUsage = dialect.prepareBody(body, m_endpoint, m_stream);
-        request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+        request.body = dumpJson(body);
     }
     request.headers.emplace_back("Content-Type", "application/json");
     request.headers.emplace_back("Accept", m_stream ? "text/event-stream" : "application/json");
@@ -235,13 +303,13 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, std::op
     const uint64_t serial = a.serial;
     UpstreamCallbacks callbacks;
     callbacks.onHead = [self, serial](const UpstreamHead& head) {
-        if (self->isCurrent(serial)) self->onHead(head);
+        if (self->isCurrent(serial)) self->guarded([&] { self->onHead(head); });
     };
     callbacks.onData = [self, serial](std::string_view chunk) {
-        if (self->isCurrent(serial)) self->onData(chunk);
+        if (self->isCurrent(serial)) self->guarded([&] { self->onData(chunk); });
     };
     callbacks.onDone = [self, serial](const UpstreamResult& result) {
-        if (self->isCurrent(serial)) self->onDone(result);
+        if (self->isCurrent(serial)) self->guarded([&] { self->onDone(result); });
     };
     a.call = m_session->upstream().start(std::move(request), std::move(callbacks));
 }
@@ -300,31 +368,50 @@ void ProxyExchange::onEvent(SseEvent&& event) {
     // What the client gets of this event: the event itself, less OpenAI's usage chunk when the client did not
     // ask for it; or, from a provider of the other API, its translation (often nothing).
     std::string bytes;
-    if (a.translator) bytes = a.translator->translate(event, info, a.usage);
-    else if (!(info.usageOnly && !a.clientAskedUsage)) bytes = std::move(event.raw);
+    StreamEventInfo judged = info;
+    if (a.translator) {
+        auto translated = a.translator->translate(event, info, a.usage);
+        if (translated) {
+            bytes = std::move(*translated);
+        } else { // an event of the wrong shape: as broken as one that does not parse
+            judged.error = true;
+            judged.errorOutcome = Outcome::BadResponse;
+            judged.errorMessage = "malformed stream event: " + a.translator->error();
+        }
+    } else if (!(info.usageOnly && !a.clientAskedUsage)) {
+        bytes = std::move(event.raw);
+    }
     if (!a.committed) {
-        if (info.error) {
+        if (judged.error) {
             a.failed = true;
             a.call->cancel();
-            failOver(info.errorOutcome,
-                     "error event before the first content: " + clip(redact(info.errorMessage, provider.apiKey)));
+            failOver(judged.errorOutcome,
+                     "error event before the first content: " + clip(redacted(judged.errorMessage, provider.apiKey)));
             return;
         }
         a.held += bytes;
-        if (info.content) commit();
+        if (judged.content) return commit();
+        if (a.held.size() > kMaxHeldBytes) {
+            a.failed = true;
+            a.call->cancel();
+            failOver(Outcome::BadResponse, "more than " + std::to_string(kMaxHeldBytes >> 10) +
+                                               " KiB of stream events before the first content");
+        }
         return;
     }
-    relay(bytes);
-    if (info.error && !a.failed) {
-        // The provider's own error event reached the client; the stream is over for it whatever follows.
-        a.failed = true;
-        a.call->cancel();
-        completeAttempt(info.errorOutcome,
-                        "error event after the stream committed: " + clip(redact(info.errorMessage, provider.apiKey)),
-                        false);
-        m_session->endStream();
-        finish();
-    }
+    if (!judged.error) return relay(bytes);
+    // The stream is over for the client whatever follows. The provider's own error event is relayed (it is in
+    // the client's API); an event we could not read is not, and our error event says why instead.
+    const bool providerSaidIt = judged.errorOutcome != Outcome::BadResponse;
+    if (providerSaidIt) relay(bytes);
+    a.failed = true;
+    a.call->cancel();
+    const std::string reason = clip(redacted(judged.errorMessage, provider.apiKey));
+    completeAttempt(judged.errorOutcome, "error event after the stream committed: " + reason, false);
+    m_session->endStream(providerSaidIt ? std::string() : m_dialect.streamErrorEvent("stream from " + provider.id +
+                                                                                      " broke after it started: " +
+                                                                                      reason));
+    finish();
 }
 
 void ProxyExchange::commit() {
@@ -335,8 +422,7 @@ void ProxyExchange::commit() {
     head.set(http::field::content_type, "text/event-stream; charset=utf-8");
     head.set(http::field::cache_control, "no-cache");
     head.set(http::field::server, "fusebox");
-    for (const auto& [name, value] : a.head.headers)
-        if (passedThrough(name)) head.set(name, value);
+    passHeadersOn(head, a.head, provider);
     addFuseboxHeaders(head, provider.id);
     m_session->beginStream(std::move(head));
     m_session->setDrainHandler([self = shared_from_this(), serial = a.serial] {
@@ -345,9 +431,10 @@ void ProxyExchange::commit() {
     relay(std::exchange(a.held, {}));
 }
 
-void ProxyExchange::relay(const std::string& bytes) {
+void ProxyExchange::relay(std::string bytes) {
     if (bytes.empty()) return;
-    m_session->sendChunk(bytes);
+    if (m_attempt) redactInPlace(bytes, m_context.config.providers[m_attempt->providerIndex].apiKey);
+    m_session->sendChunk(std::move(bytes));
     // Backpressure: a client that reads slowly slows the provider down instead of filling our memory.
     if (m_session->pendingBytes() > ClientSession::kHighWater && m_attempt && m_attempt->call) m_attempt->call->pause();
 }
@@ -360,17 +447,39 @@ void ProxyExchange::onDone(const UpstreamResult& result) {
         return;
     }
     if (a.status == 0) a.status = result.status;
+    if (result.error == TransportError::Local) {
+        // This machine is out of descriptors or memory: the provider was never reached, so its breaker hears
+        // nothing of it (classify makes it "cancelled"), and the next target would fail the same way.
+        const std::string reason = clip(result.message);
+        const bool committed = a.committed;
+        completeAttempt(classify(0, result.error), reason, false);
+        if (committed) {
+            m_session->endStream(m_dialect.streamErrorEvent(reason));
+            return finish();
+        }
+        return answerBusy(reason);
+    }
     if (a.eventStream) finishStream(result);
     else finishWhole(result);
+}
+
+void ProxyExchange::answerBusy(const std::string& message) {
+    Response response = errorResponse(m_dialect.kind(), 503, "fusebox_overloaded",
+                                      "Fusebox cannot take this request now: " + message + ". Retry shortly.",
+                                      std::nullopt, m_request.version());
+    response.set(http::field::retry_after, "1");
+    addFuseboxHeaders(response, "none");
+    m_session->respond(std::move(response));
+    finish();
 }
 
 std::string ProxyExchange::upstreamFailureReason(const UpstreamResult& result) const {
     const Attempt& a = *m_attempt;
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
-    if (!result.ok()) return clip(redact(result.message, provider.apiKey));
+    if (!result.ok()) return clip(redacted(result.message, provider.apiKey));
     std::string reason = "HTTP " + std::to_string(a.status);
     if (auto message = dialectFor(provider.kind).upstreamErrorMessage(a.body)) reason += ": " + *message;
-    return clip(redact(reason, provider.apiKey));
+    return clip(redacted(reason, provider.apiKey));
 }
 
 void ProxyExchange::finishWhole(const UpstreamResult& result) {
@@ -378,17 +487,26 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
     Outcome outcome = classify(a.status, result.error);
     if (outcome == Outcome::Success) {
-        const json parsed = json::parse(a.body, nullptr, false);
-        if (parsed.is_discarded() || !parsed.is_object()) {
-            failOver(Outcome::BadResponse, "HTTP " + std::to_string(a.status) + " with a body that is not JSON");
+        const ParsedJson parsed = parseUntrusted(a.body);
+        if (!parsed.ok() || !parsed.value.is_object()) {
+            failOver(Outcome::BadResponse, "HTTP " + std::to_string(a.status) + " with a body that is not a JSON object" +
+                                               (parsed.ok() ? std::string() : " (" + parsed.error + ")"));
             return;
         }
         if (m_stream) {
             failOver(Outcome::BadResponse, "asked for a stream, got a JSON answer");
             return;
         }
-        a.usage = dialectFor(provider.kind).usageFromBody(parsed);
-        if (a.crossApi) a.body = translateAnswer(parsed, m_endpoint).dump(-1, ' ', false, json::error_handler_t::replace);
+        a.usage = dialectFor(provider.kind).usageFromBody(parsed.value);
+        if (a.crossApi) {
+            std::string error;
+            auto translated = translateAnswer(parsed.value, m_endpoint, error);
+            if (!translated) {
+                failOver(Outcome::BadResponse, clip(redacted(error, provider.apiKey)));
+                return;
+            }
+            a.body = dumpJson(*translated);
+        }
         relayWhole(Outcome::Success, "", std::nullopt);
         return;
     }
@@ -415,7 +533,7 @@ void ProxyExchange::relayWhole(Outcome outcome, const std::string& reason, std::
     const UpstreamHead head = std::move(a.head);
     std::string body = std::move(a.body);
     if (a.crossApi && outcome != Outcome::Success) body = translatedErrorBody(status, body);
-    const std::string provider = m_context.config.providers[a.providerIndex].id;
+    const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
     // The breaker hears the outcome before the client does, so whoever reads the answer sees its effect.
     completeAttempt(outcome, reason, true, retryAfter);
     answerWhole(status, head, std::move(body), provider);
@@ -427,7 +545,7 @@ std::string ProxyExchange::translatedErrorBody(int status, const std::string& bo
     const std::string message = dialectFor(provider.kind).upstreamErrorMessage(body).value_or(
         "provider " + provider.id + " answered HTTP " + std::to_string(status));
     const std::string type = status >= 400 && status < 500 ? "invalid_request_error" : "upstream_error";
-    return m_dialect.errorBody(status, type, clip(redact(message, provider.apiKey))).dump();
+    return dumpJson(m_dialect.errorBody(status, type, clip(redacted(message, provider.apiKey))));
 }
 
 void ProxyExchange::finishStream(const UpstreamResult& result) {
@@ -473,10 +591,12 @@ AttemptRecord ProxyExchange::newRecord(std::size_t providerIndex, const std::str
     AttemptRecord record;
     record.at = m_context.clock.wallNow();
     record.requestId = m_requestId;
-    record.route = m_resolution.route;
+    // Bounded: the journal keeps every record, and these are the client's to choose (a 20 MiB model name).
+    record.route = clipUtf8(m_resolution.route, kMaxNameBytes);
+    record.metricsLabel = clipUtf8(m_resolution.metricsLabel, kMaxNameBytes);
     record.provider = m_context.config.providers[providerIndex].id;
     record.providerIndex = providerIndex;
-    record.model = model;
+    record.model = clipUtf8(model, kMaxNameBytes);
     record.endpoint = m_endpoint;
     record.stream = m_stream;
     record.outcome = outcome;
@@ -500,7 +620,7 @@ void ProxyExchange::completeAttempt(Outcome outcome, const std::string& reason, 
     record.usage = a.usage;
     record.delivered = delivered;
     if (m_context.recordAttempt) m_context.recordAttempt(record);
-    m_attempts.push_back({provider.id, a.model, outcome, record.state, reason, std::nullopt});
+    m_attempts.push_back({provider.id, record.model, outcome, record.state, reason, std::nullopt});
     if (outcome != Outcome::Success)
         Log::info("attempt failed", {{"request_id", m_requestId}, {"route", m_resolution.route},
                                      {"provider", provider.id}, {"outcome", std::string(outcomeName(outcome))},
@@ -516,7 +636,7 @@ void ProxyExchange::recordRefusal(const ResolvedTarget& target, Outcome outcome,
     const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
     const AttemptRecord record = newRecord(target.providerIndex, target.model, outcome, state, reason);
     if (m_context.recordAttempt) m_context.recordAttempt(record);
-    m_attempts.push_back({provider.id, target.model, outcome, state, reason, retryAfterS});
+    m_attempts.push_back({provider.id, record.model, outcome, state, reason, retryAfterS});
 }
 
 void ProxyExchange::answerUnavailable() {
@@ -569,13 +689,14 @@ void ProxyExchange::answerUnavailable() {
     finish();
 }
 
-void ProxyExchange::answerWhole(int status, const UpstreamHead& head, std::string body, const std::string& provider) {
+void ProxyExchange::answerWhole(int status, const UpstreamHead& head, std::string body,
+                                const ProviderConfig& provider) {
     Response response{static_cast<http::status>(status), m_request.version()};
-    response.set(http::field::content_type, head.header("content-type").value_or("application/json"));
+    response.set(http::field::content_type, headerValue(head.header("content-type").value_or("application/json")));
     response.set(http::field::server, "fusebox");
-    for (const auto& [name, value] : head.headers)
-        if (passedThrough(name)) response.set(name, value);
-    addFuseboxHeaders(response, provider);
+    passHeadersOn(response, head, provider);
+    addFuseboxHeaders(response, provider.id);
+    redactInPlace(body, provider.apiKey);
     response.body() = std::move(body);
     m_session->respond(std::move(response));
 }
@@ -588,8 +709,23 @@ void ProxyExchange::answerError(int status, const std::string& type, const std::
     finish();
 }
 
+template <class Message>
+void ProxyExchange::passHeadersOn(Message& message, const UpstreamHead& head, const ProviderConfig& provider) const {
+    for (const auto& [name, value] : head.headers) {
+        if (!passedThrough(name)) continue;
+        if (value.size() > kMaxPassedHeaderBytes) {
+            logThrottled(LogLevel::Warn, "oversized provider header", std::chrono::seconds(10),
+                           "provider header too large, not passed on",
+                           {{"provider", provider.id}, {"header", headerValue(name, 64)},
+                            {"bytes", std::to_string(value.size())}});
+            continue;
+        }
+        message.set(name, headerValue(redacted(value, provider.apiKey), kMaxPassedHeaderBytes));
+    }
+}
+
 template <class Message> void ProxyExchange::addFuseboxHeaders(Message& message, const std::string& provider) const {
-    message.set("x-fusebox-route", m_resolution.route.empty() ? "none" : m_resolution.route);
+    message.set("x-fusebox-route", m_resolution.route.empty() ? "none" : headerValue(m_resolution.route, kMaxNameBytes));
     message.set("x-fusebox-provider", provider);
     message.set("x-fusebox-attempts", std::to_string(m_attempts.size() + (m_attempt ? 1 : 0)));
     message.set("x-request-id", m_requestId);

@@ -65,12 +65,16 @@ private:
         bool failed = false; // judged already (an in-band error): onDone only cleans up
     };
 
+    void begin();
+    // Runs `fn`; an exception that escapes it ends this request alone (onInternalError).
+    template <class Fn> void guarded(Fn&& fn);
+    void onInternalError(const std::string& what) noexcept;
     bool parseRequest();
     void tryTargets();
     void attempt(const ResolvedTarget& target, Permit permit, std::optional<nlohmann::json> crossBody);
-    // The request body for a provider of the other API, or why there is none (then the target is skipped).
-    std::optional<nlohmann::json> crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider,
-                                               std::string& whyNot) const;
+    // The request body for a provider of the other API, or why there is none (then the target is skipped), or
+    // what is wrong with the request.
+    RequestTranslation crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider) const;
     UpstreamRequest upstreamRequest(const ProviderConfig& provider, const std::string& model, bool& clientAskedUsage,
                                     std::optional<nlohmann::json> crossBody);
     void onHead(const UpstreamHead& head);
@@ -81,7 +85,8 @@ private:
     void finishWhole(const UpstreamResult& result);
     void commit();
     bool isCurrent(uint64_t serial) const { return m_attempt && m_attempt->serial == serial && !m_attempt->failed; }
-    void relay(const std::string& bytes);
+    // Sends stream bytes to the client (the provider's key taken out), with backpressure.
+    void relay(std::string bytes);
     void failOver(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter = {});
     void completeAttempt(Outcome outcome, const std::string& reason, bool delivered,
                          std::optional<Millis> retryAfter = {});
@@ -94,12 +99,17 @@ private:
     void relayWhole(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter);
     // A provider's error answer in the client's API (for a provider of the other API).
     std::string translatedErrorBody(int status, const std::string& body) const;
-    void answerWhole(int status, const UpstreamHead& head, std::string body, const std::string& provider);
+    void answerWhole(int status, const UpstreamHead& head, std::string body, const ProviderConfig& provider);
+    // 503 for a request Fusebox itself cannot carry now (memory budget, descriptors), with Retry-After: 1.
+    void answerBusy(const std::string& message);
     void answerError(int status, const std::string& type, const std::string& message,
                      const std::optional<std::string>& param = std::nullopt);
     void onClientGone();
     void finish();
     template <class Message> void addFuseboxHeaders(Message& message, const std::string& provider) const;
+    // The provider's headers that help a client (rate limits, request id): bounded, sanitized, key redacted.
+    template <class Message>
+    void passHeadersOn(Message& message, const UpstreamHead& head, const ProviderConfig& provider) const;
     std::string upstreamFailureReason(const UpstreamResult& result) const;
 
     ProxyContext& m_context;
@@ -112,6 +122,7 @@ private:
     nlohmann::json m_body;
     std::string m_clientModel;
     bool m_stream = false;
+    bool m_clientAskedUsage = false; // OpenAI's stream_options.include_usage
     Resolution m_resolution;
     std::size_t m_next = 0;
     std::vector<AttemptSummary> m_attempts;
@@ -120,6 +131,7 @@ private:
     boost::asio::steady_timer m_waitTimer;
     bool m_clientGone = false;
     bool m_finished = false;
+    RequestMemoryBudget::Reservation m_memory; // for m_request.body() and m_body, until the exchange ends
 };
 
 } // namespace fusebox

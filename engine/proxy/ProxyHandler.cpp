@@ -20,7 +20,8 @@ std::optional<ApiEndpoint> proxiedEndpoint(std::string_view path) {
 
 void ProxyHandler::handle(const std::shared_ptr<ClientSession>& session, Request&& request) {
     const std::string_view path = pathOf(std::string_view(request.target().data(), request.target().size()));
-    const auto method = request.method();
+    // HEAD is answered as GET would be; the session sends the status and headers only.
+    const auto method = request.method() == http::verb::head ? http::verb::get : request.method();
     const ProviderKind family = familyOfPath(path);
 
     if (auto endpoint = proxiedEndpoint(path)) {
@@ -34,7 +35,14 @@ void ProxyHandler::handle(const std::shared_ptr<ClientSession>& session, Request
         exchange->start();
         return;
     }
-    if (path == "/healthz" && (method == http::verb::get || method == http::verb::head)) {
+    if (path == "/" && method == http::verb::get) {
+        // Agents probe the base URL before they start (Claude Code sends HEAD / every time).
+        Response r{http::status::ok, request.version()};
+        r.set(http::field::content_type, "text/plain");
+        r.body() = "fusebox: a circuit-breaking proxy for LLM providers. See /v1/models and /healthz.\n";
+        return session->respond(std::move(r));
+    }
+    if (path == "/healthz" && method == http::verb::get) {
         Response r{http::status::ok, request.version()};
         r.set(http::field::content_type, "text/plain");
         r.body() = "ok";

@@ -5,6 +5,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -13,13 +17,48 @@ namespace fusebox {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-ProxyServer::ProxyServer(int ioThreads, RequestHandler& handler, int64_t maxBodyBytes, int64_t maxHeaderBytes)
-    : m_handler(handler), m_pool(ioThreads), m_acceptor(m_pool.context(0)),
-      m_acceptRetry(m_pool.context(0)) {
+namespace {
+
+// TEMPORARY until Log::throttled lands.
+void logThrottled(LogLevel level, std::string_view, std::chrono::seconds, std::string_view message,
+                  std::initializer_list<LogField> fields) {
+    Log::write(level, message, fields);
+}
+
+// Descriptors kept back from the connection cap: the listener, the journal, curl's resolver, logs, the console.
+constexpr int64_t kReservedDescriptors = 64;
+
+// Raises the soft descriptor limit to the hard one (as nginx's worker_rlimit_nofile does): 1,000 streams need
+// 2,000 descriptors, more than Debian's default soft limit of 1,024. Returns the soft limit in force.
+int64_t raiseDescriptorLimit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+    const rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : std::min<rlim_t>(limit.rlim_max, 1 << 20);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+        rlimit raised = limit;
+        raised.rlim_cur = wanted;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? int64_t{1} << 20 : static_cast<int64_t>(limit.rlim_cur);
+}
+
+// The answer to a connection past the cap, written raw (no session is made for it). Its path is unknown, so it
+// is in the OpenAI shape, which most clients read.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    "Connection: close\r\nServer: fusebox\r\nContent-Length: 184\r\n\r\n"
+    R"({"error":{"message":"Fusebox serves as many connections as it can now (limits.max_connections); retry shortly.","type":"fusebox_overloaded","param":null,"code":"too_many_connections"}})";
+
+} // namespace
+
+ProxyServer::ProxyServer(int ioThreads, RequestHandler& handler, const Limits& limits)
+    : m_handler(handler), m_configuredMaxConnections(limits.maxConnections), m_pool(ioThreads),
+      m_acceptor(m_pool.context(0)), m_acceptRetry(m_pool.context(0)) {
     for (std::size_t i = 0; i < m_pool.size(); ++i) {
         m_upstreams.push_back(std::make_unique<UpstreamClient>(m_pool.context(i)));
         m_services.push_back(std::make_unique<SessionServices>(
-            SessionServices{m_handler, *m_upstreams.back(), maxBodyBytes, maxHeaderBytes, m_requestsInFlight}));
+            SessionServices{m_handler, *m_upstreams.back(), limits.maxBodyBytes, limits.maxHeaderBytes,
+                            m_requestsInFlight, m_connections}));
     }
 }
 
@@ -44,6 +83,12 @@ bool ProxyServer::listen(const std::string& host, uint16_t port, std::string& er
         return false;
     }
     m_host = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]" : endpoint.address().to_string();
+    // Each client connection may hold an upstream connection too: half the descriptors left, so that Fusebox
+    // refuses a client cleanly before it runs out of sockets for providers.
+    const int64_t descriptors = raiseDescriptorLimit();
+    m_maxConnections = m_configuredMaxConnections > 0
+                           ? m_configuredMaxConnections
+                           : std::max<int64_t>(16, (descriptors - kReservedDescriptors) / 2);
     m_port = m_acceptor.local_endpoint().port();
     m_accepting = true;
     net::post(m_acceptor.get_executor(), [this] { accept(); });
@@ -56,7 +101,9 @@ void ProxyServer::accept() {
     const std::size_t index = m_pool.nextIndex();
     m_acceptor.async_accept(m_pool.context(index), [this, index](boost::system::error_code ec, tcp::socket socket) {
         if (!m_accepting) return;
-        if (!ec) {
+        if (!ec && m_connections.load(std::memory_order_relaxed) >= m_maxConnections) {
+            refuseConnection(socket);
+        } else if (!ec) {
             auto session = std::make_shared<ClientSession>(std::move(socket), *m_services[index]);
             net::post(session->executor(), [session] { session->start(); });
         } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
@@ -64,7 +111,8 @@ void ProxyServer::accept() {
                    ec == net::error::no_memory) {
             // The pending connection stays in the backlog; accepting again at once would fail the same way in
             // a tight loop. Give the sessions a moment to release descriptors.
-            Log::error("accept failed", {{"error", ec.message()}});
+            logThrottled(LogLevel::Error, "accept failed", std::chrono::seconds(10), "accept failed",
+                           {{"error", ec.message()}});
             m_acceptRetry.expires_after(std::chrono::milliseconds(50));
             m_acceptRetry.async_wait([this](boost::system::error_code waitError) {
                 if (!waitError) accept();
@@ -73,6 +121,18 @@ void ProxyServer::accept() {
         }
         accept();
     });
+}
+
+void ProxyServer::refuseConnection(tcp::socket& socket) {
+    logThrottled(LogLevel::Warn, "connection cap", std::chrono::seconds(10),
+                   "connection refused: limits.max_connections reached",
+                   {{"max_connections", std::to_string(m_maxConnections)}});
+    // Best effort and never blocking: a client that does not read it still gets its connection closed.
+    [[maybe_unused]] const auto sent =
+        ::send(socket.native_handle(), kTooManyConnections.data(), kTooManyConnections.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    boost::system::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
 }
 
 int64_t ProxyServer::stop(std::chrono::milliseconds drain) {

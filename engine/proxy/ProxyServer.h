@@ -5,6 +5,7 @@
 // NOTE: it owns the I/O threads, and its members are declared so they die in a safe order: the acceptor and the
 // upstream clients while their io_contexts still exist, then the contexts (whose queued handlers may still hold
 // sessions), and only then the per-thread services those sessions point to.
+#include "config/Config.h"
 #include "proxy/ClientSession.h"
 #include "proxy/IoPool.h"
 
@@ -22,7 +23,7 @@ class UpstreamClient;
 
 class ProxyServer {
 public:
-    ProxyServer(int ioThreads, RequestHandler& handler, int64_t maxBodyBytes, int64_t maxHeaderBytes);
+    ProxyServer(int ioThreads, RequestHandler& handler, const Limits& limits);
     ~ProxyServer();
 
     // Binds and starts accepting. Returns false with `error` set ("cannot listen on ...: address in use").
@@ -30,6 +31,9 @@ public:
     uint16_t port() const { return m_port; }
     std::string host() const { return m_host; }
     int64_t requestsInFlight() const { return m_requestsInFlight.load(); }
+    int64_t connections() const { return m_connections.load(); }
+    // Client connections served at once; past it a new one gets a 503 and is closed (README "Limits").
+    int64_t maxConnections() const { return m_maxConnections; }
 
     // Stops accepting, waits up to `drain` for requests in flight to end, then stops the I/O threads.
     // Returns how many requests were still in flight. Idempotent.
@@ -37,9 +41,13 @@ public:
 
 private:
     void accept();
+    void refuseConnection(boost::asio::ip::tcp::socket& socket);
 
     RequestHandler& m_handler;
     std::atomic<int64_t> m_requestsInFlight{0};
+    std::atomic<int64_t> m_connections{0};
+    int64_t m_maxConnections = 0;
+    int64_t m_configuredMaxConnections = 0;
     std::vector<std::unique_ptr<SessionServices>> m_services;
     IoPool m_pool;
     std::vector<std::unique_ptr<UpstreamClient>> m_upstreams; // one per I/O thread

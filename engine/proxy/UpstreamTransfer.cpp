@@ -9,6 +9,7 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <utility>
 
 namespace fusebox {
@@ -106,7 +107,7 @@ void UpstreamTransfer::begin() {
 
     std::string error;
     if (!setUpEasy(error)) {
-        failSoon(TransportError::Connect, "connect error: " + error);
+        failSoon(TransportError::Local, "cannot set up the request: " + error);
         return;
     }
     scheduleDeadline();
@@ -198,7 +199,7 @@ void UpstreamTransfer::attach() {
     if (!multi) return;
     std::string error;
     if (!multi->add(m_easy, shared_from_this(), error)) {
-        failSoon(TransportError::Connect, "connect error: " + error);
+        failSoon(TransportError::Local, "cannot start the request: " + error);
         return;
     }
     m_attached = true;
@@ -318,6 +319,14 @@ void UpstreamTransfer::onCurlDone(int curlCode) {
         }
         finish(TransportError::None, {});
         return;
+    }
+    if (curlCode == CURLE_COULDNT_CONNECT) {
+        auto multi = m_multi.lock();
+        if (auto local = multi ? multi->localSocketErrorSince(m_startedAt) : std::nullopt) {
+            finish(TransportError::Local, "Fusebox could not open a socket: " + std::string(std::strerror(*local)) +
+                                              " (a limit of this machine, not the provider's failure)");
+            return;
+        }
     }
     long requestBytes = 0;
     curl_easy_getinfo(m_easy, CURLINFO_REQUEST_SIZE, &requestBytes);

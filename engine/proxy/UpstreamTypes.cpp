@@ -34,6 +34,8 @@ std::string_view transportErrorName(TransportError error) {
         return "bad_response";
     case TransportError::Cancelled:
         return "cancelled";
+    case TransportError::Local:
+        return "local_error";
     }
     return "unknown";
 }

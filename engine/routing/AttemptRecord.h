@@ -13,6 +13,7 @@ struct AttemptRecord {
     WallTime at{};
     std::string requestId;
     std::string route;
+    std::string metricsLabel; // the route as /metrics labels it (bounded; see Resolution); empty: `route`
     std::string provider;
     std::size_t providerIndex = 0;
     std::string model; // as sent upstream

@@ -21,6 +21,7 @@ Resolution RouteTable::resolve(std::string_view model) const {
     Resolution out;
     auto fromRoute = [&](const RouteConfig& route, std::string_view clientModel) {
         out.route = route.name;
+        out.metricsLabel = route.name;
         out.waitForRecoveryMs = route.waitForRecoveryMs;
         out.found = true;
         for (const auto& target : route.targets)
@@ -41,6 +42,12 @@ Resolution RouteTable::resolve(std::string_view model) const {
             out.direct = true;
             out.found = true;
             out.targets.push_back({*index, std::string(model.substr(slash + 1)), true});
+            const std::string_view provider = model.substr(0, slash);
+            const std::string_view wanted = model.substr(slash + 1);
+            out.metricsLabel = std::string(provider) + "/*";
+            for (const auto& route : *routes)
+                for (const auto& target : route.targets)
+                    if (target.provider == provider && target.model == wanted) out.metricsLabel = out.route;
             return out;
         }
     }

@@ -21,6 +21,9 @@ struct ResolvedTarget {
 
 struct Resolution {
     std::string route; // the route's name, or "PROVIDER/MODEL" for a direct request
+    // The route as a metrics label: a client can send endless distinct PROVIDER/MODEL names, and each label
+    // lives forever in /metrics, so a direct request for a model no route names is counted as "PROVIDER/*".
+    std::string metricsLabel;
     std::vector<ResolvedTarget> targets;
     int waitForRecoveryMs = 0;
     bool direct = false;
