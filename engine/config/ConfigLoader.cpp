@@ -125,7 +125,7 @@ private:
             if (!outcome || *outcome == Outcome::Success || *outcome == Outcome::ShortCircuited) {
                 m_reader.error(itemPath, "must be one of client_error, auth_error, rate_limited, server_error, "
                                          "timeout, connect_error, bad_response, cancelled (got " +
-                                             item.dump() + ")");
+                                             (item.is_primitive() ? item.dump() : jsonTypeName(item)) + ")");
                 continue;
             }
             set.insert(*outcome);
@@ -282,31 +282,36 @@ private:
     std::string m_listenPath = "listen";
 };
 
-// "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..." -> the part people need.
-std::string parseErrorMessage(const std::string& what) {
-    auto cut = what.find(": ");
-    std::string message = cut == std::string::npos ? what : what.substr(cut + 2);
-    return "invalid JSON: " + message;
-}
-
 } // namespace
 
 ConfigResult parseConfig(std::string_view text, const std::string& fileName, const LoadOptions& options) {
     ConfigResult result;
-    Json root;
-    try {
-        root = Json::parse(text);
-    } catch (const Json::parse_error& e) {
-        const TextPosition pos = positionAt(text, e.byte > 0 ? e.byte - 1 : 0);
-        result.errors.push_back({fileName, pos.line, pos.column, "", parseErrorMessage(e.what())});
+    // The position scan also finds what makes a text not JSON, with its line and column, including what
+    // nlohmann reports as out_of_range rather than parse_error (a number like 1e999 that no double holds).
+    const JsonPositions positions = scanJsonPositions(text);
+    if (positions.syntaxError) {
+        const auto& [pos, message] = *positions.syntaxError;
+        result.errors.push_back({fileName, pos.line, pos.column, "", "invalid JSON: " + message});
         return result;
     }
-    const JsonPositions positions = scanJsonPositions(text);
+    // The same parser has just accepted the text; no exceptions all the same, since none may leave the loader.
+    const Json root = Json::parse(text, nullptr, false);
+    if (root.is_discarded()) {
+        result.errors.push_back({fileName, 0, 0, "", "invalid JSON"});
+        return result;
+    }
     for (const auto& [path, pos] : positions.duplicateKeys)
         result.errors.push_back({fileName, pos.line, pos.column, path, "duplicate key (the second would silently win)"});
 
-    Loader loader(fileName, positions, options, result);
-    Config config = loader.load(root);
+    Config config;
+    try {
+        Loader loader(fileName, positions, options, result);
+        config = loader.load(root);
+    } catch (const std::exception& e) {
+        // Every access above checks its type first; this is the last line, so that a bug is a config error
+        // naming the file, not an abort in `fusebox --check-config`.
+        result.errors.push_back({fileName, 0, 0, "", std::string("cannot read this config: ") + e.what()});
+    }
     if (!result.errors.empty()) {
         // In the order a person reads the file; errors without a position (--listen) go first.
         std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {

@@ -63,6 +63,10 @@ private:
 };
 
 class PositionHandler final : public nlohmann::json_sax<nlohmann::json> {
+    // nlohmann's out_of_range.406: "number overflow parsing '1e999'".
+    static constexpr int kNumberOverflow = 406;
+    static constexpr std::size_t kMaxJsonDepth = 64;
+
 public:
     PositionHandler(std::string_view text, const char** cursor, JsonPositions& out)
         : m_text(text), m_cursor(cursor), m_out(out) {}
@@ -90,7 +94,11 @@ public:
         m_out.byPath.emplace(childPath(), pos);
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+    bool parse_error(std::size_t position, const std::string& lastToken,
+                     const nlohmann::detail::exception& error) override {
+        m_out.syntaxError = describeError(position, lastToken, error);
+        return false;
+    }
 
 private:
     struct Frame {
@@ -100,6 +108,22 @@ private:
         std::string path;
         std::set<std::string> seen;
     };
+
+    JsonSyntaxError describeError(std::size_t position, const std::string& lastToken,
+                                  const nlohmann::detail::exception& error) const {
+        if (error.id == kNumberOverflow) {
+            // Reported after the whole number was read: point at its first character.
+            const std::size_t start = position >= lastToken.size() ? position - lastToken.size() : 0;
+            return {positionAt(m_text, start),
+                    "the number " + lastToken + " is out of range (no double holds it; the largest is about 1.8e308)"};
+        }
+        // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..." -> the part people
+        // need; the position is that of the byte after the offending one.
+        const std::string what = error.what();
+        const auto cut = what.find(": ");
+        return {positionAt(m_text, position > 0 ? position - 1 : 0),
+                cut == std::string::npos ? what : what.substr(cut + 2)};
+    }
 
     std::size_t offset() const { return static_cast<std::size_t>(*m_cursor - m_text.data()); }
 
@@ -123,6 +147,13 @@ private:
         return true;
     }
     bool open(bool array) {
+        if (m_stack.size() >= kMaxJsonDepth) {
+            // Each level's path repeats its parent's, so memory grows with the square of the depth: 100,000
+            // nested arrays would take gigabytes. A config is a few levels deep; stop here instead.
+            m_out.syntaxError = JsonSyntaxError{positionAt(m_text, offset() > 0 ? offset() - 1 : 0),
+                                                "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+            return false;
+        }
         std::string path = enterValue(offset() > 0 ? offset() - 1 : 0);
         m_stack.push_back(Frame{array, 0, {}, std::move(path), {}});
         return true;
@@ -146,7 +177,12 @@ JsonPositions scanJsonPositions(std::string_view text) {
     PositionHandler handler(text, &cursor, out);
     CountingIterator first(text.data(), &cursor);
     CountingIterator last(text.data() + text.size(), &cursor);
-    nlohmann::json::sax_parse(first, last, &handler);
+    try {
+        nlohmann::json::sax_parse(first, last, &handler);
+    } catch (const std::exception& e) {
+        // The handler turns every parser error into a value; this is for what is left (bad_alloc on a huge text).
+        out.syntaxError = JsonSyntaxError{{}, e.what()};
+    }
     return out;
 }
 

@@ -45,6 +45,9 @@ std::optional<std::string> PriceTable::merge(std::string_view text, const std::s
         for (std::size_t i = 0; i < e.byte && i < text.size(); ++i)
             if (text[i] == '\n') ++line;
         return where(source, line) + ": not valid JSON: " + e.what();
+    } catch (const json::exception& e) {
+        // A number no double holds (1e999) is an out_of_range, not a parse_error, and comes without a position.
+        return source + ": not valid JSON: " + e.what();
     }
     if (!root.is_object()) return source + ": must be a JSON object with a \"models\" object";
     for (auto it = root.begin(); it != root.end(); ++it)

@@ -92,6 +92,67 @@ private slots:
         QVERIFY(e.message.starts_with("invalid JSON"));
     }
 
+    void outOfRangeNumbersAreErrorsNotAborts() {
+        // nlohmann throws these as out_of_range, not parse_error: they used to escape the loader (abort, exit 134).
+        auto e = onlyError(parse("{\n  \"breaker\": {\n    \"open_s\": 1e999\n  }\n}"));
+        QCOMPARE(e.file, std::string("fusebox.json"));
+        QCOMPARE(e.line, 3);
+        QCOMPARE(e.column, 15);
+        QVERIFY2(e.message.starts_with("invalid JSON") && e.message.find("1e999") != std::string::npos &&
+                     e.message.find("out of range") != std::string::npos,
+                 e.message.c_str());
+        for (const char* text : {"{\"listen\": -1e999}", "[1e400]", "{\"io_threads\": 1E+309", "1e999"}) {
+            auto r = parse(text);
+            QVERIFY2(!r.ok() && r.errors.size() == 1 && r.errors[0].line == 1, text);
+        }
+        // Large but finite: an ordinary range error with the key path.
+        auto big = onlyError(parse(R"({"breaker": {"backoff": 1e308}})"));
+        QCOMPARE(big.path, std::string("breaker.backoff"));
+        auto huge = parse(R"({"breaker": {"min_calls": 18446744073709551616, "window_s": -9223372036854775809}})");
+        QCOMPARE(huge.errors.size(), size_t{2});
+        QCOMPARE(huge.errors[0].path, std::string("breaker.min_calls"));
+        QCOMPARE(huge.errors[1].path, std::string("breaker.window_s"));
+    }
+
+    void deepNestingIsAnErrorNotAnExhaustedMachine() {
+        // The position scan keeps a path per level: 100,000 levels used to take gigabytes, then the OOM killer.
+        const std::string deep = "{\"breaker\": {\"failure_outcomes\": " + std::string(100'000, '[') +
+                                 std::string(100'000, ']') + "}}";
+        auto e = onlyError(parse(deep));
+        QCOMPARE(e.line, 1);
+        QVERIFY2(e.message.find("nested deeper than 64 levels") != std::string::npos, e.message.c_str());
+        QVERIFY(!parse(std::string(65, '[') + std::string(65, ']')).ok());
+    }
+
+    void outOfRangeNumberInThePricesFileIsAnError() {
+        QTemporaryDir dir;
+        const std::string prices = test::writeTempFile(dir, "prices.json", R"({"models": {"m": {"input_per_mtok": 1e999}}})");
+        auto r = parse("{\"prices_file\": \"" + prices + "\"}");
+        QVERIFY(!r.ok());
+        QCOMPARE(r.errors[0].path, std::string("prices_file"));
+        QVERIFY2(r.errors[0].message.find("prices.json") != std::string::npos, r.errors[0].message.c_str());
+    }
+
+    void nestedValuesOfTheWrongTypeNameTheirPath() {
+        // Every value is read through a checked accessor: a wrong type anywhere is an error with its path.
+        const std::string text = R"({"breaker": {"failure_outcomes": [[[["server_error"]]]], "open_s": null},
+            "providers": [{"id": 1, "kind": [], "base_url": {}, "api_key": true, "timeouts_ms": [1],
+                           "breaker": "x", "budget_usd_per_day": "5"}],
+            "routes": [{"name": "r", "targets": [{"provider": null, "model": 5}], "wait_for_recovery_ms": 1.5}, 3],
+            "redis": {"url": 1, "prefix": []}, "limits": [], "journal": {"retention_days": true}, "data_dir": 0})";
+        auto r = parse(text);
+        QVERIFY(!r.ok());
+        for (const char* path : {"breaker.failure_outcomes[0]", "breaker.open_s", "providers[0].id", "providers[0].kind",
+                                 "providers[0].base_url", "providers[0].api_key", "providers[0].timeouts_ms",
+                                 "providers[0].breaker", "providers[0].budget_usd_per_day", "routes[0].targets[0].provider",
+                                 "routes[0].targets[0].model", "routes[0].wait_for_recovery_ms", "routes[1]", "redis.url",
+                                 "redis.prefix", "limits", "journal.retention_days", "data_dir"}) {
+            bool found = false;
+            for (const auto& e : r.errors) found = found || e.path == path;
+            QVERIFY2(found, (std::string(path) + " missing from\n" + formatErrors(r.errors)).c_str());
+        }
+    }
+
     void unknownKeySuggestsTheNearOne() {
         auto e = onlyError(parse("{\n  \"breaker\": {\n    \"failure_rat\": 0.5\n  }\n}"));
         QCOMPARE(e.path, std::string("breaker.failure_rat"));

@@ -57,6 +57,13 @@ private slots:
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("bad.json:2:16: breaker.open_s: must be a number (got a string)"), qPrintable(r.err));
 
+        // A number no double holds was an uncaught nlohmann out_of_range: abort, exit 134, no position.
+        const std::string overflow =
+            fusebox::test::writeTempFile(dir, "overflow.json", "{\n  \"breaker\": { \"open_s\": 1e999 }\n}\n");
+        Run o = runFusebox({"--config", QString::fromStdString(overflow), "--check-config"});
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains("overflow.json:2:26: invalid JSON: the number 1e999 is out of range"), qPrintable(o.err));
+
         Run missing = runFusebox({"--config", dir.path() + "/none.json", "--check-config"});
         QCOMPARE(missing.exitCode, 2);
         QVERIFY(missing.err.contains("none.json: cannot read"));
