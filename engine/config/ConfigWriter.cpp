@@ -22,7 +22,10 @@ bool writeRouteTargets(const std::string& path, const std::string& route, const 
         return false;
     }
     for (auto& entry : *routes) {
-        if (!entry.is_object() || entry.value("name", "") != route) continue;
+        // Checked by hand: value("name", "") throws when a hand-edited file has a name that is not a string.
+        if (!entry.is_object()) continue;
+        const auto name = entry.find("name");
+        if (name == entry.end() || !name->is_string() || name->get_ref<const std::string&>() != route) continue;
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const auto& t : targets) {
             nlohmann::ordered_json target = {{"provider", t.provider}};
@@ -30,7 +33,8 @@ bool writeRouteTargets(const std::string& path, const std::string& route, const 
             list.push_back(std::move(target));
         }
         entry["targets"] = std::move(list);
-        return writeFileAtomically(path, root.dump(2) + "\n", error);
+        return writeFileAtomically(path, root.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
+                                   error);
     }
     error = "route \"" + route + "\" is not in " + path + " (it may come from --demo); not persisted";
     return false;
