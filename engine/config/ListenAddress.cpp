@@ -1,6 +1,10 @@
 #include "config/ListenAddress.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+
+#include <arpa/inet.h>
 
 namespace fusebox {
 
@@ -32,7 +36,21 @@ std::optional<ListenAddress> parseListenAddress(std::string_view text, std::stri
 }
 
 bool isLoopbackHost(std::string_view host) {
-    return host == "localhost" || host == "::1" || host.starts_with("127.");
+    // Decided on the parsed address, never on the text: "127.0.0.1.nip.io" starts like a loopback address and
+    // resolves wherever its owner likes. Other names are not resolved here (DNS may answer differently at bind
+    // time), so only the literal name "localhost" counts.
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const std::string text(host);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+        return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127; // ::ffff:127.x.y.z
+    }
+    constexpr std::string_view kLocalhost = "localhost";
+    return std::equal(host.begin(), host.end(), kLocalhost.begin(), kLocalhost.end(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
 } // namespace fusebox

@@ -2,6 +2,7 @@
 // ${NAME} expansion, and the default config written on first start.
 #include "config/ConfigLoader.h"
 #include "config/DefaultConfig.h"
+#include "config/ListenAddress.h"
 #include "core/AtomicFile.h"
 #include "TestSupport.h"
 
@@ -271,6 +272,22 @@ private slots:
         QVERIFY(parse(R"({"listen": "localhost:0"})").ok());
         // An admin_token that expands to nothing is no token.
         QVERIFY(!parse(R"({"listen": "0.0.0.0:4747", "admin_token": "${UNSET_TOKEN}"})").ok());
+    }
+
+    void loopbackIsDecidedOnTheAddressNotTheText() {
+        for (const char* host : {"127.0.0.1.nip.io", "127.evil.com", "127.0.0.1.", "localhost.evil.com", "0.0.0.0",
+                                 "::", "::ffff:10.0.0.1", "128.0.0.1", "[::2]", "127.1", "", "localhos", "::1%lo"})
+            QVERIFY2(!isLoopbackHost(host), host);
+        for (const char* host : {"localhost", "LocalHost", "127.0.0.1", "127.0.0.5", "127.255.255.254", "::1", "[::1]",
+                                 "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"})
+            QVERIFY2(isLoopbackHost(host), host);
+        // And so the admin_token rule: a name that merely starts with "127." needs a token.
+        auto e = onlyError(parse(R"({"listen": "127.0.0.1.nip.io:4747"})"));
+        QCOMPARE(e.path, std::string("listen"));
+        QVERIFY(e.message.find("admin_token") != std::string::npos);
+        QVERIFY(!parse(R"({"listen": "127.evil.com:4747"})").ok());
+        QVERIFY(parse(R"({"listen": "127.0.0.5:4747"})").ok());
+        QVERIFY(parse(R"({"listen": "[::ffff:127.0.0.1]:4747"})").ok());
     }
 
     void listenOverrideIsValidatedToo() {
