@@ -9,7 +9,8 @@
 #include "proxy/HttpAnswers.h"
 
 #include <cctype>
-#include <cstdlib>
+#include <charconv>
+#include <cmath>
 #include <functional>
 #include <optional>
 
@@ -101,15 +102,22 @@ std::optional<std::string> queryValue(std::string_view target, std::string_view 
     return std::nullopt;
 }
 
-// A unix time query parameter: `fallback` when absent; nullopt (and `problem` set) when not a number.
+// The latest unix time a query may name: 2^33 s is the year 2242, and keeps a conversion to the system clock's
+// nanoseconds (which span only ±292 years around 1970) far from overflowing.
+constexpr double kMaxUnixSeconds = 8'589'934'592.0;
+
+// A unix time query parameter: `fallback` when absent; nullopt (and `problem` set, naming the parameter) when it
+// is not a plain decimal number of seconds from 0 to kMaxUnixSeconds (no nan, inf, hex, sign or spaces).
 std::optional<WallTime> unixParam(std::string_view target, std::string_view name, WallTime fallback,
                                   std::string& problem) {
     const auto value = queryValue(target, name);
     if (!value) return fallback;
-    char* end = nullptr;
-    const double seconds = std::strtod(value->c_str(), &end);
-    if (value->empty() || end != value->c_str() + value->size() || seconds < 0) {
-        problem = std::string(name) + " must be a unix time in seconds (got \"" + *value + "\")";
+    double seconds = 0;
+    const char* end = value->data() + value->size();
+    const auto [ptr, ec] = std::from_chars(value->data(), end, seconds);
+    if (value->empty() || ec != std::errc{} || ptr != end || !std::isfinite(seconds) || seconds < 0 ||
+        seconds > kMaxUnixSeconds) {
+        problem = std::string(name) + " must be a unix time in seconds, from 0 to 8589934592 (got \"" + *value + "\")";
         return std::nullopt;
     }
     return WallTime{std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds))};

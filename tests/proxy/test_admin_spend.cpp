@@ -85,6 +85,28 @@ private slots:
         QCOMPARE(client.get("/admin/v1/spend?bucket=week").status, 400);
         QCOMPARE(client.get("/admin/v1/spend?since=yesterday").status, 400);
         QCOMPARE(client.get("/admin/v1/attempts.csv?until=-5").status, 400);
+    }
+
+    void timeParametersOutOfRangeAre400sNamingTheParameter() {
+        // Each once accepted: nan and inf passed the "< 0" check, and 1e300 s overflowed the clock's nanoseconds.
+        auto client = rig->client();
+        for (const char* value : {"1e300", "nan", "NaN", "inf", "-inf", "infinity", "-1", "-0.5", "8589934593", "9e9",
+                                  "0x10", "%205", "5%20", "+5", "", "1e", "%00"}) {
+            for (const char* name : {"since", "until"}) {
+                const std::string path = std::string("/admin/v1/attempts.csv?") + name + "=" + value;
+                auto reply = client.get(path);
+                QVERIFY2(reply.status == 400, qPrintable(QString::fromStdString(path + " => " + reply.body)));
+                const json body = json::parse(reply.body, nullptr, false);
+                QVERIFY2(body.contains("error") && body["error"]["message"].get<std::string>().starts_with(name),
+                         reply.body.c_str());
+            }
+            auto spend = client.get(std::string("/admin/v1/spend?bucket=day&since=") + value);
+            QVERIFY2(spend.status == 400, value);
+        }
+        // The bounds themselves, and fractions, are times.
+        QCOMPARE(client.get("/admin/v1/attempts.csv?since=0&until=8589934592").status, 200);
+        QCOMPARE(client.get("/admin/v1/attempts.csv?since=1767225600.25&until=1.7e9").status, 200);
+        QCOMPARE(client.get("/admin/v1/spend?bucket=minute&since=8589934592").status, 200);
         QCOMPARE(client.post("/admin/v1/spend", "{}").status, 405);
     }
 };
