@@ -11,8 +11,8 @@ void readUsage(const json& usage, Usage& out) {
     out.reported = true;
     // message_delta repeats only what changed, so a field that is absent keeps its earlier value.
     auto take = [&](const char* key, int64_t& field) {
-        auto it = usage.find(key);
-        if (it != usage.end() && it->is_number_integer()) field = it->get<int64_t>();
+        if (const json* value = JsonReader::member(usage, key); value && value->is_number_integer())
+            field = tokenField(usage, key);
     };
     take("input_tokens", out.inputTokens);
     take("output_tokens", out.outputTokens);

@@ -270,9 +270,9 @@ json chatCompletionFromMessage(const json& answer, JsonReader& reader) {
                {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
                {"logprobs", nullptr},
                {"finish_reason", finishFromStop(stop)}}}},
-            {"usage", openAiUsage(integerField(u, "input_tokens"), integerField(u, "output_tokens"),
-                                  integerField(u, "cache_read_input_tokens"),
-                                  integerField(u, "cache_creation_input_tokens"))}};
+            {"usage", openAiUsage(tokenField(u, "input_tokens"), tokenField(u, "output_tokens"),
+                                  tokenField(u, "cache_read_input_tokens"),
+                                  tokenField(u, "cache_creation_input_tokens"))}};
 }
 
 // An OpenAI chat.completion, for an Anthropic client.
@@ -295,8 +295,8 @@ json messageFromChatCompletion(const json& answer, JsonReader& reader) {
             {"content", {{{"type", "text"}, {"text", text}}}},
             {"stop_reason", stopFromFinish(finish)},
             {"stop_sequence", nullptr},
-            {"usage", anthropicUsage(integerField(u, "prompt_tokens"), integerField(u, "completion_tokens"),
-                                     details ? integerField(*details, "cached_tokens") : 0)}};
+            {"usage", anthropicUsage(tokenField(u, "prompt_tokens"), tokenField(u, "completion_tokens"),
+                                     details ? tokenField(*details, "cached_tokens") : 0)}};
 }
 
 } // namespace

@@ -3,6 +3,8 @@
 #include "providers/AnthropicDialect.h"
 #include "providers/OpenAiDialect.h"
 
+#include <algorithm>
+
 namespace fusebox {
 
 ProviderKind apiFamily(ApiEndpoint endpoint) {
@@ -16,6 +18,10 @@ const char* endpointPath(ApiEndpoint endpoint) {
     case ApiEndpoint::Messages: return "/v1/messages";
     }
     return "";
+}
+
+int64_t tokenField(const nlohmann::json& object, std::string_view key) {
+    return std::clamp<int64_t>(integerField(object, key), 0, kMaxTokenCount);
 }
 
 const Dialect& dialectFor(ProviderKind kind) {

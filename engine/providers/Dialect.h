@@ -71,4 +71,9 @@ public:
 
 const Dialect& dialectFor(ProviderKind kind);
 
+// A token count a provider reported: 0 when absent, not an integer or negative, and at most kMaxTokenCount, so
+// that sums and differences of counts (prompt = input + cache reads + cache writes) can never overflow.
+inline constexpr int64_t kMaxTokenCount = 1'000'000'000'000;
+int64_t tokenField(const nlohmann::json& object, std::string_view key);
+
 } // namespace fusebox

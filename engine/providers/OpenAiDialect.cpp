@@ -19,10 +19,10 @@ bool nonEmpty(const json& object, const char* key) {
 void readUsage(const json& usage, Usage& out) {
     if (!usage.is_object()) return;
     out.reported = true;
-    out.inputTokens = integerField(usage, "prompt_tokens");
-    out.outputTokens = integerField(usage, "completion_tokens");
+    out.inputTokens = tokenField(usage, "prompt_tokens");
+    out.outputTokens = tokenField(usage, "completion_tokens");
     if (auto details = usage.find("prompt_tokens_details"); details != usage.end() && details->is_object())
-        out.cacheReadTokens = integerField(*details, "cached_tokens");
+        out.cacheReadTokens = tokenField(*details, "cached_tokens");
 }
 
 // OpenAI error codes that mean "slow down" rather than "broken". `error` may be anything: some

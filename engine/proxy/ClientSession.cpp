@@ -223,7 +223,8 @@ void ClientSession::markGone() {
 }
 
 void ClientSession::respond(Response response) {
-    if (!m_inRequest) return;
+    // One answer per request: a second (an error path after the answer began) would interleave two writes.
+    if (!m_inRequest || m_answerBegun) return;
     if (m_gone) return finishRequest();
     m_answerBegun = true;
     response.keep_alive(m_keepAlive);
@@ -248,7 +249,7 @@ void ClientSession::respond(Response response) {
 }
 
 void ClientSession::beginStream(http::response<http::empty_body> head) {
-    if (!m_inRequest) return;
+    if (!m_inRequest || m_answerBegun) return;
     m_answerBegun = true;
     head.keep_alive(m_keepAlive);
     head.chunked(true);

@@ -140,6 +140,28 @@ private slots:
         stillServes();
     }
 
+    void modelNamesNoRouteNamesShareOneMetricsSeries() {
+        auto client = rig->client();
+        for (int i = 0; i < 30; ++i)
+            QCOMPARE(client.post("/v1/chat/completions", chatRequest("hi", false, "gpt/made-up-" + std::to_string(i)).dump()).status,
+                     200);
+        const std::string metrics = client.get("/metrics").body;
+        QVERIFY(metrics.find("made-up-") == std::string::npos);
+        QVERIFY(metrics.find("route=\"gpt/*\"") != std::string::npos);
+    }
+
+    void aHugeModelNameIsJournaledClipped() {
+        const auto since = std::chrono::system_clock::now() - std::chrono::seconds(5);
+        const std::string model = "gpt/" + std::string(1024 * 1024, 'q');
+        QCOMPARE(rig->client().post("/v1/chat/completions", chatRequest("hi", false, model).dump()).status, 200);
+        std::string csv;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (csv = rig->engine().attemptsCsv(since, std::chrono::system_clock::now() + std::chrono::seconds(5)))
+                    .find("qqqq") != std::string::npos,
+            5000);
+        QVERIFY2(csv.size() < 4096, std::to_string(csv.size()).c_str());
+    }
+
     void aModelWithCrLfInjectsNoHeader() {
         const std::string model = "gpt/x\r\nx-injected: yes\r\nSet-Cookie: a=b";
         auto reply = rig->client().post("/v1/chat/completions", chatRequest("hi", false, model).dump());
