@@ -1,5 +1,6 @@
 #include "core/Log.h"
 
+#include "core/LogText.h"
 #include "core/TimeFormat.h"
 
 #include <nlohmann/json.hpp>
@@ -27,9 +28,9 @@ const char* levelName(LogLevel level) {
     return "info";
 }
 
-
+// key=value stays readable for the usual value; anything else is a JSON string, which also keeps a line one line.
 bool needsQuotes(std::string_view value) {
-    return value.empty() || value.find_first_of(" \"=\t\n") != std::string_view::npos;
+    return value.empty() || value.find_first_of(" \"=") != std::string_view::npos || !isPrintableText(value);
 }
 } // namespace
 
@@ -39,17 +40,24 @@ void Log::setMinimum(LogLevel level) { g_minimum = static_cast<int>(level); }
 void Log::write(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
     if (static_cast<int>(level) < g_minimum.load(std::memory_order_relaxed)) return;
     std::string line;
+    // Clipped first, so that a 20 MiB model name is neither escaped nor written whole.
+    std::string messageStorage, valueStorage;
+    message = clipForLog(message, kMaxLogMessageBytes, messageStorage);
     if (g_json) {
         nlohmann::json object = {{"time", isoTime(std::chrono::system_clock::now())}, {"level", levelName(level)}, {"msg", message}};
-        for (const auto& [key, value] : fields) object[std::string(key)] = value;
+        for (const auto& [key, value] : fields)
+            object[std::string(key)] = clipForLog(value, kMaxLogValueBytes, valueStorage);
         line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
-        line = isoTime(std::chrono::system_clock::now()) + " " + levelName(level) + " " + std::string(message);
+        // A model name or a path with a CR, LF or ESC in it must not start a forged line or drive the terminal.
+        line = isoTime(std::chrono::system_clock::now()) + " " + levelName(level) + " ";
+        if (isPrintableText(message)) line += message;
+        else appendJsonString(line, message);
         for (const auto& [key, value] : fields) {
-            line += " " + std::string(key) + "=";
-            line += needsQuotes(value) ? nlohmann::json(value).dump(-1, ' ', false,
-                                                                    nlohmann::json::error_handler_t::replace)
-                                       : value;
+            const std::string_view shown = clipForLog(value, kMaxLogValueBytes, valueStorage);
+            line.append(" ").append(key).append("=");
+            if (needsQuotes(shown)) appendJsonString(line, shown);
+            else line += shown;
         }
     }
     line += '\n';
