@@ -1,6 +1,8 @@
 #include "core/Log.h"
 
+#include "core/Clock.h"
 #include "core/LogText.h"
+#include "core/LogThrottle.h"
 #include "core/TimeFormat.h"
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <vector>
 
 namespace fusebox {
 
@@ -17,6 +20,13 @@ namespace {
 std::atomic<bool> g_json{false};
 std::atomic<int> g_minimum{static_cast<int>(LogLevel::Info)};
 std::mutex g_mutex;
+std::atomic<const Clock*> g_throttleClock{nullptr}; // nullptr: the system clock
+
+// Never destroyed: an I/O thread may still log while the process exits.
+LogThrottle& throttle() {
+    static LogThrottle* const instance = new LogThrottle();
+    return *instance;
+}
 
 const char* levelName(LogLevel level) {
     switch (level) {
@@ -39,6 +49,25 @@ void Log::setMinimum(LogLevel level) { g_minimum = static_cast<int>(level); }
 
 void Log::write(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
     if (static_cast<int>(level) < g_minimum.load(std::memory_order_relaxed)) return;
+    writeLine(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void Log::throttled(LogLevel level, std::string_view key, std::chrono::seconds interval, std::string_view message,
+                    std::initializer_list<LogField> fields) {
+    // A line below the minimum is neither written nor counted.
+    if (static_cast<int>(level) < g_minimum.load(std::memory_order_relaxed)) return;
+    const Clock* clock = g_throttleClock.load(std::memory_order_acquire);
+    const auto suppressed = throttle().admit(key, interval, (clock ? *clock : SystemClock::instance()).now());
+    if (!suppressed) return;
+    if (*suppressed == 0) return writeLine(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+    std::vector<LogField> withCount(fields);
+    withCount.emplace_back("suppressed", std::to_string(*suppressed));
+    writeLine(level, message, withCount);
+}
+
+void Log::setThrottleClock(const Clock* clock) { g_throttleClock.store(clock, std::memory_order_release); }
+
+void Log::writeLine(LogLevel level, std::string_view message, std::span<const LogField> fields) {
     std::string line;
     // Clipped first, so that a 20 MiB model name is neither escaped nor written whole.
     std::string messageStorage, valueStorage;

@@ -1,7 +1,9 @@
 // Log lines on stderr: untrusted values (a client's model name) can neither forge a line nor reach the terminal
-// as control sequences, and none is written whole past a bound.
+// as control sequences, and none is written whole past a bound; a line that repeats is written once per interval.
+#include "core/Clock.h"
 #include "core/Log.h"
 #include "core/LogText.h"
+#include "core/LogThrottle.h"
 #include "StderrCapture.h"
 #include "TestSupport.h"
 
@@ -9,6 +11,9 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <thread>
+#include <vector>
 
 using namespace fusebox;
 
@@ -121,6 +126,85 @@ private slots:
         std::string out;
         appendJsonString(out, "\"\\\x01\xc2\x9f\xc3\xa9\xff");
         QCOMPARE(out, std::string("\"\\\"\\\\\\u0001\\u009f\xc3\xa9\\ufffd\""));
+    }
+
+    void throttledWritesOncePerIntervalAndCountsTheRest() {
+        using namespace std::chrono_literals;
+        ManualClock clock;
+        Log::setThrottleClock(&clock);
+        const auto acceptFailed = [] {
+            Log::throttled(LogLevel::Error, "accept failed", 10s, "accept failed", {{"error", "Too many open files"}});
+        };
+        const auto lines = capturedLines([&] {
+            acceptFailed(); // written
+            for (int i = 0; i < 199; ++i) {
+                clock.advance(50ms); // the accept loop's retry period under descriptor exhaustion
+                acceptFailed();      // held back: 199 of them within the 10 s
+            }
+            clock.advance(50ms);
+            acceptFailed(); // 10 s after the first: written, with the count
+            acceptFailed(); // held back
+            Log::throttled(LogLevel::Warn, "another condition", 10s, "something else"); // its own key: written
+            clock.advance(10s);
+            acceptFailed(); // written, suppressed=1
+            clock.advance(10s);
+            acceptFailed(); // written, nothing held back since
+        });
+        Log::setThrottleClock(nullptr);
+        QCOMPARE(lines.size(), 5);
+        QVERIFY2(lines[0].endsWith(" error accept failed error=\"Too many open files\""), qPrintable(lines[0]));
+        QVERIFY2(lines[1].endsWith(" error accept failed error=\"Too many open files\" suppressed=199"), qPrintable(lines[1]));
+        QVERIFY2(lines[2].endsWith(" warn something else"), qPrintable(lines[2]));
+        QVERIFY2(lines[3].endsWith(" suppressed=1"), qPrintable(lines[3]));
+        QVERIFY2(lines[4].endsWith(" error accept failed error=\"Too many open files\""), qPrintable(lines[4]));
+
+        // A line below the minimum level is neither written nor counted.
+        Log::setMinimum(LogLevel::Warn);
+        const auto quiet = capturedLines([&] {
+            for (int i = 0; i < 3; ++i) Log::throttled(LogLevel::Info, "chatty", 10s, "chatty");
+        });
+        Log::setMinimum(LogLevel::Info);
+        QCOMPARE(quiet.size(), 0);
+        const auto first = capturedLines([&] { Log::throttled(LogLevel::Info, "chatty", 10s, "chatty"); });
+        QCOMPARE(first.size(), 1);
+        QVERIFY2(!first[0].contains("suppressed"), qPrintable(first[0]));
+    }
+
+    void throttledCountsEveryThreadsLines() {
+        using namespace std::chrono_literals;
+        ManualClock clock;
+        Log::setThrottleClock(&clock);
+        constexpr int kThreads = 4, kCalls = 2000;
+        const auto lines = capturedLines([&] {
+            std::vector<std::thread> threads;
+            for (int t = 0; t < kThreads; ++t)
+                threads.emplace_back([] {
+                    for (int i = 0; i < kCalls; ++i) Log::throttled(LogLevel::Error, "busy", 1s, "busy");
+                });
+            for (auto& thread : threads) thread.join();
+            clock.advance(1s);
+            Log::throttled(LogLevel::Error, "busy", 1s, "busy");
+        });
+        Log::setThrottleClock(nullptr);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[1].endsWith(" suppressed=" + QString::number(kThreads * kCalls - 1)), qPrintable(lines[1]));
+    }
+
+    void throttleRemembersABoundedNumberOfKeys() {
+        using namespace std::chrono_literals;
+        const SteadyTime t0{std::chrono::hours(1)};
+        LogThrottle throttle(3);
+        for (const char* key : {"a", "b", "c"}) QCOMPARE(throttle.admit(key, 10s, t0), std::optional<uint64_t>(0));
+        QCOMPARE(throttle.admit("a", 10s, t0 + 1s), std::nullopt); // counted
+        // A fourth key finds the map full and nothing expired: the key quiet the shortest goes (all equal here).
+        QCOMPARE(throttle.admit("d", 20s, t0 + 2s), std::optional<uint64_t>(0));
+        QCOMPARE(throttle.keyCount(), size_t{3});
+        // Past the others' intervals, a new key sweeps out the expired ones, and d, still quiet, stays.
+        QCOMPARE(throttle.admit("e", 10s, t0 + 15s), std::optional<uint64_t>(0));
+        QCOMPARE(throttle.keyCount(), size_t{2});
+        QCOMPARE(throttle.admit("d", 20s, t0 + 16s), std::nullopt);
+        for (int i = 0; i < 10'000; ++i) throttle.admit("key" + std::to_string(i), 10s, t0 + 20s);
+        QCOMPARE(throttle.keyCount(), size_t{3});
     }
 };
 
