@@ -19,12 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-// TEMPORARY until Log::throttled lands.
-void logThrottled(LogLevel level, std::string_view, std::chrono::seconds, std::string_view message,
-                  std::initializer_list<LogField> fields) {
-    Log::write(level, message, fields);
-}
-
 constexpr std::size_t kMaxWholeBody = 64 * 1024 * 1024; // a non-streamed answer larger than this is not an LLM's
 constexpr std::size_t kMaxErrorBody = 1024 * 1024;
 constexpr std::size_t kMaxReasonChars = 300;
@@ -128,7 +122,7 @@ bool ProxyExchange::parseRequest() {
         const int64_t bytes = static_cast<int64_t>(m_request.body().size()) + shape.estimatedDomBytes();
         auto reservation = m_context.memoryBudget->reserve(bytes);
         if (!reservation) {
-            logThrottled(LogLevel::Warn, "request memory budget", std::chrono::seconds(10),
+            Log::throttled(LogLevel::Warn, "request memory budget", std::chrono::seconds(10),
                            "request refused: request bodies in flight would pass limits.max_body_memory_bytes",
                            {{"request_id", m_requestId},
                             {"limit_bytes", std::to_string(m_context.memoryBudget->limit())}});
@@ -714,7 +708,7 @@ void ProxyExchange::passHeadersOn(Message& message, const UpstreamHead& head, co
     for (const auto& [name, value] : head.headers) {
         if (!passedThrough(name)) continue;
         if (value.size() > kMaxPassedHeaderBytes) {
-            logThrottled(LogLevel::Warn, "oversized provider header", std::chrono::seconds(10),
+            Log::throttled(LogLevel::Warn, "oversized provider header", std::chrono::seconds(10),
                            "provider header too large, not passed on",
                            {{"provider", provider.id}, {"header", headerValue(name, 64)},
                             {"bytes", std::to_string(value.size())}});

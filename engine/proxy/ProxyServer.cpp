@@ -19,12 +19,6 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// TEMPORARY until Log::throttled lands.
-void logThrottled(LogLevel level, std::string_view, std::chrono::seconds, std::string_view message,
-                  std::initializer_list<LogField> fields) {
-    Log::write(level, message, fields);
-}
-
 // Descriptors kept back from the connection cap: the listener, the journal, curl's resolver, logs, the console.
 constexpr int64_t kReservedDescriptors = 64;
 
@@ -111,7 +105,7 @@ void ProxyServer::accept() {
                    ec == net::error::no_memory) {
             // The pending connection stays in the backlog; accepting again at once would fail the same way in
             // a tight loop. Give the sessions a moment to release descriptors.
-            logThrottled(LogLevel::Error, "accept failed", std::chrono::seconds(10), "accept failed",
+            Log::throttled(LogLevel::Error, "accept failed", std::chrono::seconds(10), "accept failed",
                            {{"error", ec.message()}});
             m_acceptRetry.expires_after(std::chrono::milliseconds(50));
             m_acceptRetry.async_wait([this](boost::system::error_code waitError) {
@@ -124,7 +118,7 @@ void ProxyServer::accept() {
 }
 
 void ProxyServer::refuseConnection(tcp::socket& socket) {
-    logThrottled(LogLevel::Warn, "connection cap", std::chrono::seconds(10),
+    Log::throttled(LogLevel::Warn, "connection cap", std::chrono::seconds(10),
                    "connection refused: limits.max_connections reached",
                    {{"max_connections", std::to_string(m_maxConnections)}});
     // Best effort and never blocking: a client that does not read it still gets its connection closed.
