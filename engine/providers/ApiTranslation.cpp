@@ -66,6 +66,18 @@ std::optional<std::string> textOf(const json* content, const std::string& at, Js
     return text;
 }
 
+// The role of a message ("" when it has none), or nullopt when the message is not an object or its role is not a
+// string (recorded in `reader`: the request is malformed).
+std::optional<std::string> roleOf(const json& message, const std::string& at, JsonReader& reader) {
+    if (!message.is_object()) {
+        reader.fail(at, "", "an object", message);
+        return std::nullopt;
+    }
+    std::string role = reader.stringOr(message, "role", "", at);
+    if (reader.failed()) return std::nullopt;
+    return role;
+}
+
 int64_t unixNow() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -103,12 +115,9 @@ std::optional<json> anthropicFromOpenAi(const json& body, const std::string& mod
     for (std::size_t i = 0; i < messages->size(); ++i) {
         const json& message = (*messages)[i];
         const std::string at = JsonReader::indexPath("messages", i);
-        if (!message.is_object()) {
-            reader.fail(at, "", "an object", message);
-            return std::nullopt;
-        }
-        const std::string role = reader.stringOr(message, "role", "", at);
-        if (reader.failed()) return std::nullopt;
+        const auto roleOrNone = roleOf(message, at, reader);
+        if (!roleOrNone) return std::nullopt;
+        const std::string& role = *roleOrNone;
         if (present(message, "tool_calls") || present(message, "function_call")) {
             whyNot = "tool calls have no counterpart here";
             return std::nullopt;
@@ -175,12 +184,9 @@ std::optional<json> openAiFromAnthropic(const json& body, const std::string& mod
     for (std::size_t i = 0; i < messages->size(); ++i) {
         const json& message = (*messages)[i];
         const std::string at = JsonReader::indexPath("messages", i);
-        if (!message.is_object()) {
-            reader.fail(at, "", "an object", message);
-            return std::nullopt;
-        }
-        const std::string role = reader.stringOr(message, "role", "", at);
-        if (reader.failed()) return std::nullopt;
+        const auto roleOrNone = roleOf(message, at, reader);
+        if (!roleOrNone) return std::nullopt;
+        const std::string& role = *roleOrNone;
         if (role != "user" && role != "assistant") {
             whyNot = "messages of role '" + clipUtf8(role, 64) +
                      "' have no counterpart in the OpenAI Chat Completions API";
