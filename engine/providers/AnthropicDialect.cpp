@@ -68,6 +68,7 @@ StreamEventInfo AnthropicDialect::inspect(const SseEvent& event, Usage& usage) c
     }
     if (name == "message_stop") {
         info.terminal = true;
+        info.final = true;
         return info;
     }
     if (name == "ping" || name == "content_block_start" || name == "content_block_stop") return info;
@@ -94,6 +95,10 @@ StreamEventInfo AnthropicDialect::inspect(const SseEvent& event, Usage& usage) c
             if (const json* u = JsonReader::member(*message, "usage")) readUsage(*u, usage);
     } else if (name == "message_delta") {
         if (const json* u = JsonReader::member(data, "usage")) readUsage(*u, usage);
+        // The stop reason comes after the last content block: the answer is whole.
+        if (const json* delta = JsonReader::member(data, "delta"))
+            if (const json* stop = JsonReader::member(*delta, "stop_reason"))
+                info.final = !(stop->is_string() && stop->get_ref<const std::string&>().empty());
     }
     return info;
 }

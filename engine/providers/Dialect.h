@@ -39,6 +39,9 @@ struct Usage {
 struct StreamEventInfo {
     bool content = false;     // content-bearing: the stream commits here
     bool terminal = false;    // the provider's proper end of stream
+    // The answer's last content event (OpenAI: a choice's finish_reason; Anthropic: message_delta's stop_reason,
+    // or message_stop). Once it is relayed the client has the whole answer, and only the usage is still to come.
+    bool final = false;
     bool usageOnly = false;   // OpenAI's include_usage chunk, dropped when the client did not ask for it
     bool error = false;       // an in-band error event
     Outcome errorOutcome = Outcome::ServerError;

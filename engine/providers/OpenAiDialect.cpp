@@ -16,6 +16,12 @@ bool nonEmpty(const json& object, const char* key) {
     return true;
 }
 
+// A choice whose finish_reason is there, and neither null nor "": the last chunk of its content.
+bool saysWhyItEnded(const json& choice) {
+    const json* reason = JsonReader::member(choice, "finish_reason");
+    return reason && !(reason->is_string() && reason->get_ref<const std::string&>().empty());
+}
+
 void readUsage(const json& usage, Usage& out) {
     if (!usage.is_object()) return;
     out.reported = true;
@@ -41,14 +47,16 @@ std::string errorText(const json& error, std::string_view fallback) {
 
 // The fast path of inspect(): one SAX pass over a chunk, building no document. It validates the JSON as the full
 // parse would and finds what inspect() needs from an ordinary chunk: whether it is an object, whether it has a
-// choices array (empty or not), and whether a choice's delta carries content. It stops at what only the full
-// parse handles (a top-level "error" key, a "usage" object), and inspect() then parses the chunk in full.
+// choices array (empty or not), whether a choice's delta carries content, and whether a choice has finished. It
+// stops at what only the full parse handles (a top-level "error" key, a "usage" object), and inspect() then parses
+// the chunk in full.
 class ChunkScan {
 public:
     bool object = false;       // the top-level value is an object
     bool choicesArray = false; // it has a "choices" array
     bool choicesEmpty = true;  // ... with no element
     bool content = false;      // a choice's delta has a non-empty content-bearing field
+    bool finished = false;     // a choice has a finish_reason (neither null nor "")
     bool needsFullParse = false;
 
     bool null() { return scalar(false); }
@@ -72,6 +80,7 @@ public:
             break;
         case Ctx::Choice:
             if (name == "delta") m_next = Next::Delta;
+            else if (name == "finish_reason") m_next = Next::FinishReason;
             break;
         case Ctx::Delta:
             if (name == "content" || name == "tool_calls" || name == "function_call" || name == "refusal" ||
@@ -86,7 +95,7 @@ public:
 
 private:
     enum class Ctx { Top, Choices, Choice, Delta, ContentValue, Other };
-    enum class Next { Other, Choices, Usage, Delta, ContentField };
+    enum class Next { Other, Choices, Usage, Delta, ContentField, FinishReason };
 
     bool stop() {
         needsFullParse = true;
@@ -101,6 +110,7 @@ private:
     bool scalar(bool nonEmpty) {
         noteElement();
         if (m_next == Next::ContentField && nonEmpty) content = true;
+        if (m_next == Next::FinishReason && nonEmpty) finished = true;
         m_next = Next::Other;
         return true;
     }
@@ -120,6 +130,8 @@ private:
             if (isObject) ctx = Ctx::Delta;
         } else if (m_next == Next::ContentField) {
             ctx = Ctx::ContentValue;
+        } else if (m_next == Next::FinishReason) {
+            finished = true; // not a string, but not null either: as the full parse judges it
         }
         noteElement();
         m_next = Next::Other;
@@ -182,6 +194,7 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) cons
         if (json::sax_parse(event.data, &scan) && scan.object) {
             if (!scan.choicesArray || scan.choicesEmpty) return info; // no usage object here: not usageOnly
             info.content = scan.content;
+            info.final = scan.finished;
             return info;
         }
         // Not valid JSON, not an object, or something only the full parse below handles.
@@ -208,6 +221,7 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) cons
         return info;
     }
     for (const auto& choice : *choices) {
+        if (saysWhyItEnded(choice)) info.final = true;
         const json* delta = JsonReader::member(choice, "delta");
         if (!delta || !delta->is_object()) continue;
         if (nonEmpty(*delta, "content") || nonEmpty(*delta, "tool_calls") || nonEmpty(*delta, "function_call") ||

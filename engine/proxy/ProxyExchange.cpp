@@ -345,7 +345,8 @@ void ProxyExchange::onData(std::string_view chunk) {
         a.failed = true;
         a.call->cancel();
         if (a.committed) {
-            completeAttempt(Outcome::BadResponse, "stream event larger than 8 MiB", false);
+            // A client that already left had the whole answer (else the call was cancelled when it left).
+            completeAttempt(Outcome::BadResponse, "stream event larger than 8 MiB", m_clientGone);
             m_session->endStream(m_dialect.streamErrorEvent("the provider sent an event larger than 8 MiB"));
             finish();
         } else {
@@ -359,6 +360,17 @@ void ProxyExchange::onEvent(SseEvent&& event) {
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
     const StreamEventInfo info = dialectFor(provider.kind).inspect(event, a.usage);
     if (info.terminal) a.sawTerminal = true;
+    if (m_clientGone) {
+        // The client left with the whole answer: what follows is read for its usage alone.
+        if (!info.error) return;
+        a.failed = true;
+        a.call->cancel();
+        completeAttempt(info.errorOutcome,
+                        "error event after the final event (the client had left): " +
+                            clip(redacted(info.errorMessage, provider.apiKey)),
+                        true);
+        return finish();
+    }
     // What the client gets of this event: the event itself, less OpenAI's usage chunk when the client did not
     // ask for it; or, from a provider of the other API, its translation (often nothing).
     std::string bytes;
@@ -384,7 +396,11 @@ void ProxyExchange::onEvent(SseEvent&& event) {
             return;
         }
         a.held += bytes;
-        if (judged.content) return commit();
+        if (judged.content) {
+            commit();
+            a.answered = judged.final; // content and finish_reason in one chunk
+            return;
+        }
         if (a.held.size() > kMaxHeldBytes) {
             a.failed = true;
             a.call->cancel();
@@ -393,7 +409,11 @@ void ProxyExchange::onEvent(SseEvent&& event) {
         }
         return;
     }
-    if (!judged.error) return relay(bytes);
+    if (!judged.error) {
+        relay(std::move(bytes));
+        if (judged.final) a.answered = true;
+        return;
+    }
     // The stream is over for the client whatever follows. The provider's own error event is relayed (it is in
     // the client's API); an event we could not read is not, and our error event says why instead.
     const bool providerSaidIt = judged.errorOutcome != Outcome::BadResponse;
@@ -426,7 +446,7 @@ void ProxyExchange::commit() {
 }
 
 void ProxyExchange::relay(std::string bytes) {
-    if (bytes.empty()) return;
+    if (bytes.empty() || m_clientGone) return;
     if (m_attempt) redactInPlace(bytes, m_context.config.providers[m_attempt->providerIndex].apiKey);
     m_session->sendChunk(std::move(bytes));
     // Backpressure: a client that reads slowly slows the provider down instead of filling our memory.
@@ -436,6 +456,7 @@ void ProxyExchange::relay(std::string bytes) {
 void ProxyExchange::onDone(const UpstreamResult& result) {
     Attempt& a = *m_attempt;
     if (m_clientGone) {
+        if (a.answered) return finishAfterClientLeft(result);
         completeAttempt(Outcome::Cancelled, "the client went away", false);
         finish();
         return;
@@ -570,6 +591,24 @@ void ProxyExchange::finishStream(const UpstreamResult& result) {
                                                 : upstreamFailureReason(result));
         completeAttempt(Outcome::BadResponse, reason, false);
         m_session->endStream(m_dialect.streamErrorEvent(reason));
+    }
+    finish();
+}
+
+void ProxyExchange::finishAfterClientLeft(const UpstreamResult& result) {
+    Attempt& a = *m_attempt;
+    const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
+    if (result.ok() && a.sawTerminal) {
+        completeAttempt(Outcome::Success, "", true);
+    } else {
+        // The client has its answer, but the provider broke off before its end marker (and maybe before the
+        // usage): judged as it would be had the client stayed.
+        const Outcome outcome = result.ok() ? Outcome::BadResponse : classify(a.status, result.error);
+        completeAttempt(outcome,
+                        "stream from " + provider.id + " broke after its final event (the client had left): " +
+                            (result.ok() ? std::string("it ended without its end marker")
+                                         : upstreamFailureReason(result)),
+                        true);
     }
     finish();
 }
@@ -728,6 +767,13 @@ template <class Message> void ProxyExchange::addFuseboxHeaders(Message& message,
 void ProxyExchange::onClientGone() {
     m_clientGone = true;
     if (m_attempt && m_attempt->call) {
+        if (m_attempt->answered) {
+            // It left with the whole answer, before the usage that follows it (older Codex closes its socket right
+            // after the finish_reason chunk): the call goes on, within the provider's idle and total deadlines,
+            // so the tokens are counted and the attempt is journaled as the delivered success it was.
+            m_attempt->call->resume(); // no client paces it any more
+            return;
+        }
         m_attempt->call->cancel(); // onDone(Cancelled) follows and completes the attempt
         return;
     }

@@ -61,6 +61,9 @@ private:
         std::optional<StreamTranslator> translator; // ... and so is its stream
         bool committed = false;
         bool sawTerminal = false;
+        // The final content event reached the client: it has the whole answer, and leaving no longer cancels
+        // the call, whose usage is still read (CONTRACT §3 "Delivered").
+        bool answered = false;
         std::string held; // stream events before the commit point
         bool failed = false; // judged already (an in-band error): onDone only cleans up
     };
@@ -82,6 +85,8 @@ private:
     void onEvent(SseEvent&& event);
     void onDone(const UpstreamResult& result);
     void finishStream(const UpstreamResult& result);
+    // The end of a stream whose client left after the whole answer: no one to tell, only the usage to count.
+    void finishAfterClientLeft(const UpstreamResult& result);
     void finishWhole(const UpstreamResult& result);
     void commit();
     bool isCurrent(uint64_t serial) const { return m_attempt && m_attempt->serial == serial && !m_attempt->failed; }

@@ -1,10 +1,14 @@
-// Streams through the proxy (CONTRACT §3 "Stream commit point", "Streaming"): relayed event by event, failing
-// over before the first content, ending with an explicit error after it, cancelled when the client leaves.
+// Streams through the proxy (CONTRACT §3 "Stream commit point", "Streaming", "Delivered"): relayed event by event,
+// failing over before the first content, ending with an explicit error after it, cancelled when the client leaves
+// mid-answer, and counted in full when it leaves after the final event.
 #include "ProxyRig.h"
+#include "RawHttpServer.h"
 #include "SimRequests.h"
 
 #include <QtTest>
 
+#include <atomic>
+#include <sstream>
 #include <thread>
 
 using namespace fusebox;
@@ -48,6 +52,74 @@ std::string contentOf(const StreamReply& reply) {
 
 bool hasDone(const StreamReply& reply) {
     return !reply.events.empty() && reply.events.back().data == "[DONE]";
+}
+
+std::string sseOf(const json& data, const std::string& event = {}) {
+    return (event.empty() ? std::string() : "event: " + event + "\n") + "data: " + data.dump() + "\n\n";
+}
+
+std::string openAiChunk(const json& delta, const json& finishReason) {
+    return sseOf({{"id", "c1"}, {"object", "chat.completion.chunk"}, {"model", "m-1"},
+                  {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finishReason}}}}});
+}
+
+// A provider's stream cut in two at its final content event: the answer, then (later) what only accounting needs.
+struct SplitStream {
+    std::string answer;
+    std::string rest;
+};
+
+SplitStream openAiStream() {
+    return {openAiChunk({{"role", "assistant"}, {"content", ""}}, nullptr) +
+                openAiChunk({{"content", "Hello"}}, nullptr) + openAiChunk(json::object(), "stop"),
+            sseOf({{"id", "c1"}, {"object", "chat.completion.chunk"}, {"model", "m-1"}, {"choices", json::array()},
+                   {"usage", {{"prompt_tokens", 12}, {"completion_tokens", 7}, {"total_tokens", 19}}}}) +
+                "data: [DONE]\n\n"};
+}
+
+SplitStream anthropicStream() {
+    const json message = {{"id", "msg_1"}, {"type", "message"}, {"role", "assistant"}, {"model", "m-1"},
+                          {"content", json::array()}, {"stop_reason", nullptr},
+                          {"usage", {{"input_tokens", 12}, {"output_tokens", 1}}}};
+    return {sseOf({{"type", "message_start"}, {"message", message}}, "message_start") +
+                sseOf({{"type", "content_block_start"}, {"index", 0},
+                       {"content_block", {{"type", "text"}, {"text", ""}}}},
+                      "content_block_start") +
+                sseOf({{"type", "content_block_delta"}, {"index", 0},
+                       {"delta", {{"type", "text_delta"}, {"text", "Hello"}}}},
+                      "content_block_delta") +
+                sseOf({{"type", "content_block_stop"}, {"index", 0}}, "content_block_stop") +
+                sseOf({{"type", "message_delta"}, {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
+                       {"usage", {{"output_tokens", 7}}}},
+                      "message_delta"),
+            sseOf({{"type", "message_stop"}}, "message_stop")};
+}
+
+// A proxy in front of one raw provider, `leaver`, reached through the route `default` with model m-1.
+std::unique_ptr<ProxyRig> rigFor(const RawHttpServer& provider, const std::string& kind, int idleMs = 5000) {
+    const json config = {
+        {"breaker", {{"consecutive_failures", 0}, {"failure_rate", 0}}},
+        {"providers",
+         {{{"id", "leaver"}, {"kind", kind}, {"base_url", provider.url(kind == "openai" ? "/v1" : "")},
+           {"api_key", "k"}, {"timeouts_ms", {{"idle", idleMs}}}}}},
+        {"routes", {{{"name", "default"}, {"targets", {{{"provider", "leaver"}, {"model", "m-1"}}}}}}}};
+    return std::make_unique<ProxyRig>(config.dump(), 1);
+}
+
+// The journal's row for the last attempt at `provider`, split into its columns: time, request_id, route,
+// provider, model, outcome, status, ttfb_ms, duration_ms, input_tokens, output_tokens, usd, delivered.
+std::vector<std::string> lastAttemptAt(ProxyRig& rig, const std::string& provider) {
+    const auto until = std::chrono::system_clock::now() + std::chrono::hours(1);
+    std::istringstream csv(rig.engine().attemptsCsv(WallTime{}, until));
+    std::vector<std::string> found;
+    for (std::string line; std::getline(csv, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        std::vector<std::string> columns;
+        std::istringstream row(line);
+        for (std::string column; std::getline(row, column, ',');) columns.push_back(column);
+        if (columns.size() == 13 && columns[3] == provider) found = columns;
+    }
+    return found;
 }
 
 } // namespace
@@ -167,6 +239,74 @@ private slots:
         QCOMPARE(slowRig.engine().snapshot().findProvider("alpha")->breaker.inFlight, int64_t{0});
         // The session let go of the request too: nothing is left for a shutdown to wait for.
         QTRY_COMPARE(slowRig.engine().requestsInFlight(), int64_t{0});
+    }
+
+    void aClientThatLeavesAfterTheFinalEventIsStillCounted_data() {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("finalEvent"); // found in what the client reads, it leaves right after
+        QTest::newRow("openai") << "openai" << "/v1/chat/completions" << "\"finish_reason\":\"stop\"";
+        QTest::newRow("anthropic") << "anthropic" << "/v1/messages" << "message_delta";
+        QTest::newRow("anthropic, translated") << "anthropic" << "/v1/chat/completions" << "\"finish_reason\":\"stop\"";
+    }
+    void aClientThatLeavesAfterTheFinalEventIsStillCounted() {
+        // Older Codex closes its socket right after the finish_reason chunk, before the usage chunk and [DONE]:
+        // it has the whole answer, and its tokens were spent all the same.
+        QFETCH(QString, kind);
+        QFETCH(QString, path);
+        QFETCH(QString, finalEvent);
+        const SplitStream stream = kind == "openai" ? openAiStream() : anthropicStream();
+        std::unique_ptr<ProxyRig> proxy;
+        std::atomic<bool> clientLeft{false};
+        RawHttpServer provider([&](const RawRequest&) {
+            return RawHttpServer::Script{
+                RawHttpServer::send(RawHttpServer::chunkedHead(200) + RawHttpServer::chunk(stream.answer)),
+                // The rest only once Fusebox has seen the client go (its session let go of the request).
+                RawHttpServer::waitUntil([&] { return clientLeft.load() && proxy->engine().requestsInFlight() == 0; }),
+                RawHttpServer::send(RawHttpServer::chunk(stream.rest) + std::string(RawHttpServer::kLastChunk))};
+        });
+        proxy = rigFor(provider, kind.toStdString());
+        QVERIFY2(proxy->ok(), proxy->error().c_str());
+        const std::string leaveAt = finalEvent.toStdString();
+        const json request =
+            path == "/v1/messages" ? messagesRequest("hi", true, "default") : chatRequest("hi", true, "default");
+        auto reply = proxy->client().stream(path.toStdString(), request.dump(), {}, [&](const test::SseEvent& e) {
+            const bool last = (e.event + " " + e.data).find(leaveAt) != std::string::npos;
+            if (last) clientLeft = true;
+            return !last;
+        });
+        QVERIFY(reply.clientClosed);
+
+        std::vector<std::string> attempt;
+        QTRY_VERIFY_WITH_TIMEOUT(!(attempt = lastAttemptAt(*proxy, "leaver")).empty(), 5000);
+        QCOMPARE(attempt[5], std::string("success"));
+        QCOMPARE(attempt[9], std::string("12"));  // input tokens
+        QCOMPARE(attempt[10], std::string("7"));  // output tokens
+        QCOMPARE(attempt[12], std::string("true")); // delivered
+        const auto breaker = proxy->engine().snapshot().findProvider("leaver")->breaker;
+        QCOMPARE(breaker.window.count(Outcome::Success), 1u);
+        QCOMPARE(breaker.window.count(Outcome::Cancelled), 0u);
+        QCOMPARE(breaker.inFlight, int64_t{0});
+    }
+
+    void aProviderThatStallsAfterTheFinalEventIsStillBoundedByIdle() {
+        // The client left with the whole answer; the call is kept for the usage, but never past the idle limit.
+        const SplitStream stream = openAiStream();
+        RawHttpServer provider(RawHttpServer::Script{
+            RawHttpServer::send(RawHttpServer::chunkedHead(200) + RawHttpServer::chunk(stream.answer)),
+            RawHttpServer::hang()});
+        auto proxy = rigFor(provider, "openai", 300);
+        QVERIFY2(proxy->ok(), proxy->error().c_str());
+        auto reply = proxy->client().stream("/v1/chat/completions", chatRequest("hi", true, "default").dump(), {},
+                                            [](const test::SseEvent& e) {
+                                                return e.data.find("\"finish_reason\":\"stop\"") == std::string::npos;
+                                            });
+        QVERIFY(reply.clientClosed);
+        std::vector<std::string> attempt;
+        QTRY_VERIFY_WITH_TIMEOUT(!(attempt = lastAttemptAt(*proxy, "leaver")).empty(), 5000);
+        QCOMPARE(attempt[5], std::string("timeout"));
+        QCOMPARE(attempt[12], std::string("true")); // the client had its answer all the same
+        QTRY_COMPARE(provider.connectionsClosedByClient(), 1);
     }
 
     void aClientThatLeavesDuringAHangCancelsToo() {
