@@ -43,6 +43,9 @@ private:
     };
     // The attempt in flight.
     struct Attempt {
+        // NOTE: user-provided, so that std::optional<Attempt> below may ask whether it is default-constructible
+        // before this class is complete (clang answers "no" from the default member initializers, and keeps it).
+        Attempt() {}
         uint64_t serial = 0; // which attempt of this exchange: callbacks of an older one are ignored
         std::size_t providerIndex = 0;
         std::string model;
