@@ -255,6 +255,7 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, c
     request.method = "POST";
     request.url = dialect.upstreamUrl(provider, endpoint);
     request.timeouts = provider.timeouts;
+    request.stream = m_stream; // a whole answer may think for minutes before its first byte: only total bounds it
     if (crossBody) {
         dialect.prepareBody(*crossBody, endpoint, m_stream);
         // Whether the client itself asked for a usage chunk (OpenAI's stream_options); the translator decides.

@@ -9,9 +9,10 @@
 // The io_context must outlive the client and every UpstreamCall it returned.
 //
 // Deadlines (ProviderTimeouts, CONTRACT §2): connect (DNS + TCP + TLS, libcurl's), first_byte (start -> first
-// response byte), idle (gap between two pieces of the response; stopped while paused) and total (start ->
-// end). Each ends the call with TransportError::Timeout and a message naming the deadline, e.g. "first_byte
-// timeout: first byte not received within 60000 ms". A value <= 0 disables that deadline.
+// response byte; for a request marked `stream` only), idle (gap between two pieces of the response; stopped
+// while paused) and total (start -> end). Each ends the call with TransportError::Timeout and a message naming
+// the deadline, e.g. "first_byte timeout: first byte not received within 60000 ms". A value <= 0 disables that
+// deadline.
 //
 // Errors (see CurlErrors.h): no connection (DNS, refused, TLS) -> Connect; a response that is cut, garbled or
 // missing -> BadResponse; cancel() -> Cancelled. An HTTP error status is not a transport error: it arrives in

@@ -408,7 +408,7 @@ SteadyTime UpstreamTransfer::nearestDeadline() const {
     const ProviderTimeouts& timeouts = m_request.timeouts;
     SteadyTime nearest = SteadyTime::max();
     if (timeouts.total > Millis::zero()) nearest = std::min(nearest, m_startedAt + timeouts.total);
-    if (!m_gotFirstByte && timeouts.firstByte > Millis::zero())
+    if (!m_gotFirstByte && m_request.stream && timeouts.firstByte > Millis::zero())
         nearest = std::min(nearest, m_startedAt + timeouts.firstByte);
     if (m_gotFirstByte && !m_paused && timeouts.idle > Millis::zero())
         nearest = std::min(nearest, m_lastDataAt + timeouts.idle);
@@ -452,7 +452,7 @@ void UpstreamTransfer::onDeadlineTimer() {
         if (!active || limit <= Millis::zero() || at < when) return;
         if (!first || when < first->when) first = Due{when, what, limit};
     };
-    consider(!m_gotFirstByte, m_startedAt + timeouts.firstByte,
+    consider(!m_gotFirstByte && m_request.stream, m_startedAt + timeouts.firstByte,
              "first_byte timeout: first byte not received within", timeouts.firstByte);
     consider(m_gotFirstByte && !m_paused, m_lastDataAt + timeouts.idle, "idle timeout: no data received for",
              timeouts.idle);

@@ -1,6 +1,6 @@
 #pragma once
 // One HTTP exchange on a CurlMulti: sets up the easy handle, turns curl's header and body callbacks into
-// onHead/onData, runs the first_byte, idle and total deadlines, and ends with exactly one onDone.
+// onHead/onData, runs the first_byte (streams only), idle and total deadlines, and ends with exactly one onDone.
 // Internal to UpstreamClient; callers see it as an UpstreamCall.
 #include "proxy/CurlMulti.h"
 #include "proxy/UpstreamCall.h"

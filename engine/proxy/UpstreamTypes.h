@@ -26,6 +26,9 @@ struct UpstreamRequest {
     std::string
         body; // sent for every method but GET and HEAD (POST with an empty body sends Content-Length: 0)
     ProviderTimeouts timeouts;
+    // An event stream: timeouts.firstByte bounds the wait for its first byte. A whole answer is bounded by
+    // timeouts.total alone, since a long one (minutes of reasoning) sends no byte until it is done.
+    bool stream = false;
 };
 
 // The final (non-1xx) response's status line and headers.

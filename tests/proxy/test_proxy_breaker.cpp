@@ -23,7 +23,9 @@ const char* kConfig = R"({
     {"id": "keyless", "kind": "openai", "base_url": "${SIM1}", "api_key": "${FUSEBOX_TEST_UNSET_KEY}"},
     {"id": "claude", "kind": "anthropic", "base_url": "${SIM0_ROOT}", "api_key": "sim-key"},
     {"id": "gamma", "kind": "openai", "base_url": "${SIM0}", "api_key": "sim-key",
-     "breaker": {"open_s": 2, "max_open_s": 8}}
+     "breaker": {"open_s": 2, "max_open_s": 8}},
+    {"id": "delta", "kind": "openai", "base_url": "${SIM0}", "api_key": "sim-key",
+     "timeouts_ms": {"first_byte": 300, "total": 1500}}
   ],
   "routes": [
     {"name": "default", "targets": [{"provider": "alpha"}, {"provider": "beta"}]},
@@ -31,7 +33,8 @@ const char* kConfig = R"({
     {"name": "patient", "targets": [{"provider": "alpha"}], "wait_for_recovery_ms": 3000},
     {"name": "nokey", "targets": [{"provider": "keyless"}, {"provider": "beta"}]},
     {"name": "claude", "targets": [{"provider": "claude"}]},
-    {"name": "gamma", "targets": [{"provider": "gamma"}]}
+    {"name": "gamma", "targets": [{"provider": "gamma"}]},
+    {"name": "bounded", "targets": [{"provider": "delta"}, {"provider": "beta"}]}
   ]
 })";
 
@@ -198,12 +201,43 @@ private slots:
         rig->sim(0).setFault(sim::Fault::hang());
         QElapsedTimer timer;
         timer.start();
-        auto reply = chat(*rig, "default");
+        auto reply = rig->client().stream("/v1/chat/completions", chatRequest("hi", true, "default").dump());
         QCOMPARE(reply.status, 200);
         QCOMPARE(reply.header("x-fusebox-provider"), std::string("beta"));
         QVERIFY2(timer.elapsed() >= 280 && timer.elapsed() < 5000, std::to_string(timer.elapsed()).c_str());
         const auto s = rig->engine().snapshot().findProvider("alpha")->breaker;
         QCOMPARE(s.window.count(Outcome::Timeout), 1u);
+    }
+
+    void firstByteBoundsStreamsOnly() {
+        // A non-streamed answer sends no byte until it is done (long reasoning takes minutes): 800 ms of silence,
+        // well past alpha's 300 ms first_byte, is no failure; its default total bounds it.
+        rig->sim(0).setFault(sim::Fault::slow(Millis{800}));
+        auto whole = chat(*rig, "default");
+        QCOMPARE(whole.status, 200);
+        QCOMPARE(whole.header("x-fusebox-provider"), std::string("alpha"));
+        QCOMPARE(whole.header("x-fusebox-attempts"), std::string("1"));
+        auto alpha = rig->engine().snapshot().findProvider("alpha")->breaker;
+        QCOMPARE(alpha.window.count(Outcome::Timeout), 0u);
+        QCOMPARE(alpha.window.count(Outcome::Success), 1u);
+        // The same silence before a stream's first byte is a timeout, and the stream goes to beta.
+        auto stream = rig->client().stream("/v1/chat/completions", chatRequest("hi", true, "default").dump());
+        QCOMPARE(stream.status, 200);
+        QCOMPARE(stream.header("x-fusebox-provider"), std::string("beta"));
+        alpha = rig->engine().snapshot().findProvider("alpha")->breaker;
+        QCOMPARE(alpha.window.count(Outcome::Timeout), 1u);
+    }
+
+    void aWholeAnswerThatNeverComesFailsOverAtTotal() {
+        rig->sim(0).setFault(sim::Fault::hang());
+        QElapsedTimer timer;
+        timer.start();
+        auto reply = chat(*rig, "bounded");
+        QCOMPARE(reply.status, 200);
+        QCOMPARE(reply.header("x-fusebox-provider"), std::string("beta"));
+        // delta's total (1500 ms), not its first_byte (300 ms).
+        QVERIFY2(timer.elapsed() >= 1400 && timer.elapsed() < 6000, std::to_string(timer.elapsed()).c_str());
+        QCOMPARE(rig->engine().snapshot().findProvider("delta")->breaker.window.count(Outcome::Timeout), 1u);
     }
 
     void garbageIsABadResponseAndFallsOver() {

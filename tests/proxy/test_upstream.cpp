@@ -234,7 +234,9 @@ class TestUpstream : public QObject {
         Loop loop;
         UpstreamClient client(loop.io());
         Recorder rec;
-        client.start(post(server.url(), timeouts(200ms, 5000ms)), rec.callbacks());
+        UpstreamRequest request = post(server.url(), timeouts(200ms, 5000ms));
+        request.stream = true;
+        client.start(std::move(request), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
         QCOMPARE(name(rec.result.error), name(TransportError::Timeout));
         QVERIFY2(rec.result.message.find("first_byte") != std::string::npos, rec.result.message.c_str());
@@ -244,6 +246,33 @@ class TestUpstream : public QObject {
         QVERIFY(rec.result.duration < 4000ms);
         QCOMPARE(rec.heads, 0);
         QVERIFY(loop.runUntil([&] { return server.connectionsClosedByClient() == 1; }, 5s));
+    }
+
+    void aWholeAnswerMayTakeLongerThanFirstByte() {
+        // A non-streamed answer sends nothing until it is done (minutes, for long reasoning): total bounds it.
+        Server server(Server::Script{Server::wait(500ms), Server::send(Server::response(200, R"({"ok":true})"))});
+        Loop loop;
+        UpstreamClient client(loop.io());
+        Recorder rec;
+        client.start(post(server.url(), timeouts(100ms, 5000ms)), rec.callbacks());
+        QVERIFY(loop.runUntil([&] { return rec.done(); }));
+        QVERIFY2(rec.result.ok(), rec.result.message.c_str());
+        QCOMPARE(rec.result.status, 200);
+        QCOMPARE(rec.body, std::string(R"({"ok":true})"));
+        QVERIFY(rec.result.timeToFirstByte >= 450ms);
+    }
+
+    void aWholeAnswerThatNeverComesEndsAtTotal() {
+        Server server(Server::Script{Server::hang()});
+        Loop loop;
+        UpstreamClient client(loop.io());
+        Recorder rec;
+        client.start(post(server.url(), timeouts(100ms, 5000ms, 400ms)), rec.callbacks());
+        QVERIFY(loop.runUntil([&] { return rec.done(); }));
+        QCOMPARE(name(rec.result.error), name(TransportError::Timeout));
+        QVERIFY2(rec.result.message.starts_with("total timeout"), rec.result.message.c_str());
+        QVERIFY(rec.result.duration >= 390ms);
+        QVERIFY(rec.result.duration < 4000ms);
     }
 
     void stallMidBodyIsIdleTimeout() {
