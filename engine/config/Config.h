@@ -53,6 +53,9 @@ struct Limits {
     int64_t maxBodyMemoryBytes = 1024LL * 1024 * 1024;
     // Client connections at once; 0: derived from the file descriptor limit (README "Limits").
     int64_t maxConnections = 0;
+    // The most a 503's Retry-After header says, so that SDKs keep retrying (the OpenAI SDK ignores 60 s and
+    // more); the body's retry_after_s still says the whole wait.
+    int64_t maxRetryAfterS = 30;
 };
 
 struct RedisConfig {

@@ -264,12 +264,14 @@ private:
         auto it = root.find("limits");
         if (it == root.end() || !m_reader.expectObject(*it, "limits")) return;
         m_reader.rejectUnknownKeys(*it, "limits",
-                                   {"max_body_bytes", "max_header_bytes", "max_body_memory_bytes", "max_connections"});
+                                   {"max_body_bytes", "max_header_bytes", "max_body_memory_bytes", "max_connections",
+                                    "max_retry_after_s"});
         if (auto v = m_reader.integer(*it, "max_body_bytes", "limits", 1024, int64_t{1} << 32)) config.limits.maxBodyBytes = *v;
         if (auto v = m_reader.integer(*it, "max_header_bytes", "limits", 1024, 1 << 20)) config.limits.maxHeaderBytes = *v;
         if (auto v = m_reader.integer(*it, "max_body_memory_bytes", "limits", 1 << 20, int64_t{1} << 40))
             config.limits.maxBodyMemoryBytes = *v;
         if (auto v = m_reader.integer(*it, "max_connections", "limits", 0, 1 << 20)) config.limits.maxConnections = *v;
+        if (auto v = m_reader.integer(*it, "max_retry_after_s", "limits", 1, 3600)) config.limits.maxRetryAfterS = *v;
     }
 
     void readJournal(const Json& root, Config& config) {

@@ -690,7 +690,12 @@ void ProxyExchange::answerUnavailable() {
         soonest = std::min(soonest, retry);
     }
     if (soonest >= 1e18) soonest = m_context.config.breaker.openS;
-    const long retryHeader = std::max(1L, static_cast<long>(std::ceil(soonest)));
+    // The header is whole seconds, at least 1, and capped so that SDKs keep retrying (the OpenAI SDK ignores a
+    // Retry-After of 60 s or more). The body keeps the whole wait, rounded up to 0.1 s: never less than the
+    // header says, so a client that reads both cannot be told to come back before the header's time.
+    const long wholeSeconds = std::max(1L, static_cast<long>(std::ceil(soonest)));
+    const long retryHeader = std::min(wholeSeconds, static_cast<long>(m_context.config.limits.maxRetryAfterS));
+    const double retryBody = std::max(std::ceil(soonest * 10.0 - 1e-9) / 10.0, static_cast<double>(retryHeader));
 
     json attempts = json::array();
     std::string summary;
@@ -703,12 +708,12 @@ void ProxyExchange::answerUnavailable() {
                    (a.reason.empty() ? "" : " (" + a.reason + ")");
     }
     const json fusebox = {{"route", m_resolution.route},
-                          {"retry_after_s", std::round(soonest * 10.0) / 10.0},
+                          {"retry_after_s", retryBody},
                           {"attempts", std::move(attempts)}};
     const std::string type = allRefused ? "circuit_open" : "upstream_unavailable";
     const std::string message = "no provider of route " + m_resolution.route + " can answer now: " +
                                 (summary.empty() ? "it has no targets" : summary) + ". Retry in " +
-                                std::to_string(retryHeader) + " s.";
+                                std::to_string(wholeSeconds) + " s.";
     json body = m_dialect.errorBody(503, type, message);
     if (m_dialect.kind() == ProviderKind::OpenAI) body["error"]["fusebox"] = fusebox;
     else body["fusebox"] = fusebox;
@@ -718,7 +723,7 @@ void ProxyExchange::answerUnavailable() {
     if (allRefused) response.set("x-fusebox-breaker", "open");
     addFuseboxHeaders(response, "none");
     Log::info("no target could answer", {{"request_id", m_requestId}, {"route", m_resolution.route},
-                                         {"type", type}, {"retry_after_s", std::to_string(retryHeader)}});
+                                         {"type", type}, {"retry_after_s", std::to_string(wholeSeconds)}});
     m_session->respond(std::move(response));
     finish();
 }

@@ -82,6 +82,7 @@ private slots:
         QCOMPARE(r.config->listenPort, uint16_t{4747});
         QCOMPARE(r.config->breaker, BreakerPolicy{});
         QCOMPARE(r.config->limits.maxBodyBytes, int64_t{32 * 1024 * 1024});
+        QCOMPARE(r.config->limits.maxRetryAfterS, int64_t{30});
         QCOMPARE(r.config->dataDir, std::string("/home/op/.local/share/fusebox"));
     }
 
@@ -248,6 +249,8 @@ private slots:
             {R"({"routes": "none"})", "routes", "must be an array"},
             {R"({"redis": {"url": "http:\/\/x"}})", "redis.url", "must start with redis"},
             {R"({"limits": {"max_body_bytes": 10}})", "limits.max_body_bytes", "between 1024"},
+            {R"({"limits": {"max_retry_after_s": 0}})", "limits.max_retry_after_s", "between 1 and 3600"},
+            {R"({"limits": {"max_retry_after_s": 3601}})", "limits.max_retry_after_s", "between 1 and 3600"},
             {R"({"journal": {"enabled": "yes"}})", "journal.enabled", "true or false"},
             {"{\"admin_token\": \"${BROKEN\"}", "admin_token", "unterminated"}, // not raw: moc again
             {R"({"io_threads": -1})", "io_threads", "between 0"},

@@ -25,7 +25,11 @@ const char* kConfig = R"({
     {"id": "gamma", "kind": "openai", "base_url": "${SIM0}", "api_key": "sim-key",
      "breaker": {"open_s": 2, "max_open_s": 8}},
     {"id": "delta", "kind": "openai", "base_url": "${SIM0}", "api_key": "sim-key",
-     "timeouts_ms": {"first_byte": 300, "total": 1500}}
+     "timeouts_ms": {"first_byte": 300, "total": 1500}},
+    {"id": "slowheal", "kind": "openai", "base_url": "${SIM1}", "api_key": "sim-key",
+     "breaker": {"open_s": 115, "max_open_s": 600}},
+    {"id": "quickheal", "kind": "openai", "base_url": "${SIM1}", "api_key": "sim-key",
+     "breaker": {"open_s": 0.04, "max_open_s": 1}}
   ],
   "routes": [
     {"name": "default", "targets": [{"provider": "alpha"}, {"provider": "beta"}]},
@@ -34,7 +38,9 @@ const char* kConfig = R"({
     {"name": "nokey", "targets": [{"provider": "keyless"}, {"provider": "beta"}]},
     {"name": "claude", "targets": [{"provider": "claude"}]},
     {"name": "gamma", "targets": [{"provider": "gamma"}]},
-    {"name": "bounded", "targets": [{"provider": "delta"}, {"provider": "beta"}]}
+    {"name": "bounded", "targets": [{"provider": "delta"}, {"provider": "beta"}]},
+    {"name": "slowheal", "targets": [{"provider": "slowheal"}]},
+    {"name": "quickheal", "targets": [{"provider": "quickheal"}]}
   ]
 })";
 
@@ -148,6 +154,47 @@ private slots:
         QCOMPARE(rig->engine().breaker("gamma")->state(), BreakerState::Open);
         QCOMPARE(opening.header("retry-after"), std::string("2"));
         QVERIFY(json::parse(opening.body)["error"]["fusebox"]["retry_after_s"].get<double>() > 1.5);
+    }
+
+    void retryAfterIsCappedWhileTheBodyTellsTheWholeWait() {
+        // slowheal opens for 115 s. SDKs give up on a Retry-After that long (the OpenAI SDK at 60 s and more), so
+        // the header says at most limits.max_retry_after_s (30 by default); the body says the whole wait.
+        rig->sim(1).setFault(sim::Fault::httpError(503).times(3));
+        QCOMPARE(chat(*rig, "slowheal").status, 503);
+        QCOMPARE(chat(*rig, "slowheal").status, 503);
+        auto opening = chat(*rig, "slowheal"); // this request's own failure opens the breaker
+        QCOMPARE(rig->engine().breaker("slowheal")->state(), BreakerState::Open);
+        QCOMPARE(opening.header("retry-after"), std::string("30"));
+        const json error = json::parse(opening.body)["error"];
+        QVERIFY2(error["fusebox"]["retry_after_s"].get<double>() >= 115.0, opening.body.c_str());
+        QVERIFY2(error["message"].get<std::string>().ends_with("Retry in 115 s."), opening.body.c_str());
+        auto refused = chat(*rig, "slowheal");
+        QCOMPARE(refused.header("retry-after"), std::string("30"));
+        QVERIFY(json::parse(refused.body)["error"]["fusebox"]["retry_after_s"].get<double>() > 100.0);
+
+        // The cap is the operator's to choose.
+        const json config = {{"limits", {{"max_retry_after_s", 100}}},
+                             {"providers",
+                              {{{"id", "slowheal"}, {"kind", "openai"}, {"base_url", "${SIM0}"}, {"api_key", "sim-key"},
+                                {"breaker", {{"open_s", 115}, {"max_open_s", 600}}}}}},
+                             {"routes", {{{"name", "slowheal"}, {"targets", {{{"provider", "slowheal"}}}}}}}};
+        ProxyRig capped(config.dump(), 1);
+        QVERIFY2(capped.ok(), capped.error().c_str());
+        capped.engine().forceOpen("slowheal", "maintenance"); // counts as its open_s, 115 s
+        auto forced = chat(capped, "slowheal");
+        QCOMPARE(forced.status, 503);
+        QCOMPARE(forced.header("retry-after"), std::string("100"));
+        QCOMPARE(json::parse(forced.body)["error"]["fusebox"]["retry_after_s"].get<double>(), 115.0);
+    }
+
+    void theBodyNeverSaysLessThanTheHeader() {
+        // A retry 40 ms away: the header says 1 (whole seconds, at least 1), and so must the body, not 0.0.
+        rig->engine().forceOpen("quickheal", ""); // counts as its open_s, 0.04 s
+        auto reply = chat(*rig, "quickheal");
+        QCOMPARE(reply.status, 503);
+        QCOMPARE(reply.header("retry-after"), std::string("1"));
+        const double body = json::parse(reply.body)["error"]["fusebox"]["retry_after_s"].get<double>();
+        QVERIFY2(body >= 1.0, std::to_string(body).c_str());
     }
 
     void failedProbeReopensForLonger() {
