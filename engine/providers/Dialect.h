@@ -62,6 +62,9 @@ public:
     virtual Usage usageFromBody(const nlohmann::json& body) const = 0;
     // Inspects one streamed event; updates `usage` from it.
     virtual StreamEventInfo inspect(const SseEvent& event, Usage& usage) const = 0;
+    // Takes out of a relayed event's bytes what prepareBody's addition made the provider put there, for a client
+    // that did not ask for it (OpenAI: "usage": null in every chunk). An event without it is left untouched.
+    virtual void dropAddedUsage(std::string& eventBytes) const = 0;
 
     // Shapes of our own answers, in this API's own format.
     virtual nlohmann::json errorBody(int status, const std::string& type, const std::string& message,

@@ -1,5 +1,8 @@
 #include "providers/OpenAiDialect.h"
 
+#include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fusebox {
@@ -43,6 +46,61 @@ bool isRateLimitError(const json& error) {
 std::string errorText(const json& error, std::string_view fallback) {
     if (error.is_string()) return error.get_ref<const std::string&>();
     return stringOr(error, "message", fallback);
+}
+
+std::size_t skipSpace(std::string_view text, std::size_t at) {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' || text[at] == '\n')) ++at;
+    return at;
+}
+
+// Just past the JSON string that opens at text[at], or npos when it does not close.
+std::size_t stringEnd(std::string_view text, std::size_t at) {
+    for (std::size_t i = at + 1; i < text.size(); ++i) {
+        if (text[i] == '\\') ++i;
+        else if (text[i] == '"') return i + 1;
+    }
+    return std::string_view::npos;
+}
+
+// Where the top-level member `"usage": null` of the JSON object that opens at text[open] lies, with the comma that
+// joins it to a neighbour, so that cutting [first, second) leaves the same object less that member. A nested
+// "usage" is the provider's own business and is not looked at; nullopt when there is no such member.
+std::optional<std::pair<std::size_t, std::size_t>> nullUsageMember(std::string_view text, std::size_t open) {
+    std::size_t comma = std::string_view::npos; // the comma before the current top-level member
+    bool atKey = true;                          // next in the top-level object: a member's name
+    int depth = 1;
+    for (std::size_t i = open + 1; i < text.size() && depth > 0;) {
+        const char c = text[i];
+        if (c == '"') {
+            const std::size_t end = stringEnd(text, i);
+            if (end == std::string_view::npos) return std::nullopt;
+            if (depth == 1 && atKey) {
+                atKey = false;
+                if (text.substr(i, end - i) == "\"usage\"") {
+                    std::size_t at = skipSpace(text, end);
+                    if (at < text.size() && text[at] == ':') at = skipSpace(text, at + 1);
+                    else return std::nullopt;
+                    if (text.substr(at, 4) != "null") return std::nullopt; // the real usage, an object
+                    const std::size_t past = at + 4;
+                    const std::size_t next = skipSpace(text, past);
+                    if (next >= text.size() || (text[next] != ',' && text[next] != '}')) return std::nullopt;
+                    if (comma != std::string_view::npos) return std::pair{comma, past};      // `, "usage": null`
+                    if (text[next] == ',') return std::pair{i, skipSpace(text, next + 1)}; // `"usage": null, `
+                    return std::pair{i, past};                                             // its only member
+                }
+            }
+            i = end;
+            continue;
+        }
+        if (c == '{' || c == '[') ++depth;
+        else if (c == '}' || c == ']') --depth;
+        else if (c == ',' && depth == 1) {
+            comma = i;
+            atKey = true;
+        }
+        ++i;
+    }
+    return std::nullopt;
 }
 
 // The fast path of inspect(): one SAX pass over a chunk, building no document. It validates the JSON as the full
@@ -229,6 +287,27 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) cons
             info.content = true;
     }
     return info;
+}
+
+void OpenAiDialect::dropAddedUsage(std::string& eventBytes) const {
+    // Every chunk passes here. OpenAI's own spelling ends the chunk, and a valid object's last `}` is its own: a
+    // look at the end suffices. Any other spelling or place costs a search, and a scan only when "usage" is there.
+    constexpr std::string_view kTail = ",\"usage\":null}";
+    std::string_view text = eventBytes;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    if (text.ends_with(kTail)) {
+        eventBytes.erase(text.size() - kTail.size(), kTail.size() - 1);
+        return;
+    }
+    if (eventBytes.find("\"usage\"") == std::string::npos) return;
+    // The chunk's object: the first data line's value ("data: {...}").
+    std::size_t data = eventBytes.starts_with("data:") ? 0 : eventBytes.find("\ndata:");
+    if (data == std::string::npos) return;
+    data += eventBytes[data] == '\n' ? 6 : 5;
+    const std::size_t open = skipSpace(eventBytes, data);
+    if (open >= eventBytes.size() || eventBytes[open] != '{') return;
+    if (auto member = nullUsageMember(eventBytes, open))
+        eventBytes.erase(member->first, member->second - member->first);
 }
 
 json OpenAiDialect::errorBody(int status, const std::string& type, const std::string& message,

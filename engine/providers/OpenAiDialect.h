@@ -12,6 +12,7 @@ public:
     bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const override;
     Usage usageFromBody(const nlohmann::json& body) const override;
     StreamEventInfo inspect(const SseEvent& event, Usage& usage) const override;
+    void dropAddedUsage(std::string& eventBytes) const override;
     nlohmann::json errorBody(int status, const std::string& type, const std::string& message,
                              const std::optional<std::string>& param) const override;
     std::string streamErrorEvent(const std::string& message) const override;

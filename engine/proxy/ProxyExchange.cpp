@@ -373,7 +373,8 @@ void ProxyExchange::onEvent(SseEvent&& event) {
         return finish();
     }
     // What the client gets of this event: the event itself, less OpenAI's usage chunk when the client did not
-    // ask for it; or, from a provider of the other API, its translation (often nothing).
+    // ask for it (and less the "usage": null that asking puts in every other chunk); or, from a provider of the
+    // other API, its translation (often nothing).
     std::string bytes;
     StreamEventInfo judged = info;
     if (a.translator) {
@@ -387,6 +388,7 @@ void ProxyExchange::onEvent(SseEvent&& event) {
         }
     } else if (!(info.usageOnly && !a.clientAskedUsage)) {
         bytes = std::move(event.raw);
+        if (!a.clientAskedUsage) dialectFor(provider.kind).dropAddedUsage(bytes);
     }
     if (!a.committed) {
         if (judged.error) {

@@ -95,6 +95,24 @@ SplitStream anthropicStream() {
             sseOf({{"type", "message_stop"}}, "message_stop")};
 }
 
+// Chunks as OpenAI sends them once include_usage is asked for: "usage": null in each (spelled several ways here),
+// then the usage chunk. One nested "usage": null and one in the text are the provider's own and stay.
+const std::vector<std::string>& markedChunks() {
+    static const std::vector<std::string> chunks = {
+        "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m-1\",\"choices\":[{\"index\":0,"
+        "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}],\"usage\":null}",
+        "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m-1\",\"choices\":[{\"index\":0,"
+        "\"delta\":{\"content\":\"say \\\"usage\\\":null\"},\"finish_reason\":null}],\"usage\":null}",
+        "{\"usage\": null, \"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+        "\"delta\":{\"content\":\" ok\"},\"finish_reason\":null,\"usage\":null}]}",
+        "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},"
+        "\"finish_reason\":\"stop\"}] , \"usage\" : null }",
+        "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
+        "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}",
+        "[DONE]"};
+    return chunks;
+}
+
 // A proxy in front of one raw provider, `leaver`, reached through the route `default` with model m-1.
 std::unique_ptr<ProxyRig> rigFor(const RawHttpServer& provider, const std::string& kind, int idleMs = 5000) {
     const json config = {
@@ -170,6 +188,44 @@ private slots:
         const json lastChunk = json::parse(asked.events[asked.events.size() - 2].data);
         QVERIFY(lastChunk["choices"].empty());
         QVERIFY(lastChunk["usage"]["completion_tokens"].get<int>() > 0);
+        // The sim, like OpenAI, marks every chunk "usage": null once asked: only the client that asked sees it.
+        for (const auto& e : reply.events)
+            if (e.data != "[DONE]") QVERIFY2(!json::parse(e.data).contains("usage"), e.data.c_str());
+        QVERIFY(json::parse(asked.events.front().data).contains("usage"));
+    }
+
+    void theUsageNullMarksWeCausedAreRemovedToo() {
+        std::string events;
+        for (const auto& chunk : markedChunks()) events += "data: " + chunk + "\n\n";
+        RawHttpServer provider(RawHttpServer::Script{RawHttpServer::send(
+            RawHttpServer::chunkedHead(200) + RawHttpServer::chunk(events) + std::string(RawHttpServer::kLastChunk))});
+        auto proxy = rigFor(provider, "openai");
+        QVERIFY2(proxy->ok(), proxy->error().c_str());
+
+        auto reply = proxy->client().stream("/v1/chat/completions", chatRequest("hi", true, "default").dump());
+        QVERIFY2(reply.complete(), reply.error.c_str());
+        QCOMPARE(reply.events.size(), std::size_t{5}); // the usage chunk goes too
+        QCOMPARE(reply.events.back().data, std::string("[DONE]"));
+        std::string text;
+        for (std::size_t i = 0; i + 1 < reply.events.size(); ++i) {
+            const json chunk = parseJson(reply.events[i].data);
+            QVERIFY2(chunk.is_object(), reply.events[i].data.c_str());
+            QVERIFY2(!chunk.contains("usage"), reply.events[i].data.c_str());
+            text += chunk["choices"][0]["delta"].value("content", "");
+        }
+        QCOMPARE(text, std::string("say \"usage\":null ok"));
+        QVERIFY(parseJson(reply.events[2].data)["choices"][0].contains("usage")); // nested: the provider's own
+        // Only the member is cut; every other byte is the provider's.
+        std::string first = markedChunks()[0];
+        first.erase(first.find(",\"usage\":null}"), 13);
+        QCOMPARE(reply.events[0].data, first);
+
+        // A client that asked for the usage gets every chunk exactly as the provider sent it.
+        json request = chatRequest("hi", true, "default");
+        request["stream_options"] = {{"include_usage", true}};
+        auto asked = proxy->client().stream("/v1/chat/completions", request.dump());
+        QCOMPARE(asked.events.size(), markedChunks().size());
+        for (std::size_t i = 0; i < asked.events.size(); ++i) QCOMPARE(asked.events[i].data, markedChunks()[i]);
     }
 
     void anErrorEventBeforeContentFailsOver() {
