@@ -8,7 +8,8 @@
 namespace fusebox {
 
 ProviderKind apiFamily(ApiEndpoint endpoint) {
-    return endpoint == ApiEndpoint::Messages ? ProviderKind::Anthropic : ProviderKind::OpenAI;
+    return endpoint == ApiEndpoint::Messages || endpoint == ApiEndpoint::CountTokens ? ProviderKind::Anthropic
+                                                                                        : ProviderKind::OpenAI;
 }
 
 const char* endpointPath(ApiEndpoint endpoint) {
@@ -16,6 +17,9 @@ const char* endpointPath(ApiEndpoint endpoint) {
     case ApiEndpoint::ChatCompletions: return "/v1/chat/completions";
     case ApiEndpoint::Embeddings: return "/v1/embeddings";
     case ApiEndpoint::Messages: return "/v1/messages";
+    case ApiEndpoint::Responses: return "/v1/responses";
+    case ApiEndpoint::Completions: return "/v1/completions";
+    case ApiEndpoint::CountTokens: return "/v1/messages/count_tokens";
     }
     return "";
 }

@@ -23,7 +23,9 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // Looks up a header of the client's request by lower-case name.
 using HeaderLookup = std::function<std::optional<std::string>(std::string_view name)>;
 
-enum class ApiEndpoint { ChatCompletions, Embeddings, Messages };
+// The client-facing (and upstream) APIs. Responses and Completions are OpenAI's; CountTokens is Anthropic's
+// POST /v1/messages/count_tokens.
+enum class ApiEndpoint { ChatCompletions, Embeddings, Messages, Responses, Completions, CountTokens };
 ProviderKind apiFamily(ApiEndpoint endpoint);
 const char* endpointPath(ApiEndpoint endpoint); // the client-facing path, e.g. "/v1/messages"
 
