@@ -30,6 +30,9 @@ struct ProviderConfig {
     ProviderTimeouts timeouts;
     BreakerPolicy breaker; // the top-level defaults with this provider's overrides applied
     std::optional<double> budgetUsdPerDay;
+    // Kind openai only: false when the provider says "api": "chat" (vLLM, Ollama, Groq, ...: Chat Completions
+    // only), so a Responses request reaches it translated.
+    bool servesResponses = true;
 
     bool hasKey() const { return !apiKey.empty(); }
 };

@@ -233,12 +233,13 @@ bool translatable(ApiEndpoint endpoint) {
     return endpoint == ApiEndpoint::ChatCompletions || endpoint == ApiEndpoint::Messages;
 }
 
-ApiEndpoint upstreamEndpoint(ApiEndpoint endpoint, ProviderKind kind) {
-    if (apiFamily(endpoint) == kind || !translatable(endpoint)) return endpoint;
+ApiEndpoint upstreamEndpoint(ApiEndpoint endpoint, const ProviderConfig& provider) {
+    if (apiFamily(endpoint) == provider.kind || !translatable(endpoint)) return endpoint;
     return endpoint == ApiEndpoint::ChatCompletions ? ApiEndpoint::Messages : ApiEndpoint::ChatCompletions;
 }
 
-RequestTranslation translateRequest(const json& body, ApiEndpoint from, const std::string& model) {
+RequestTranslation translateRequest(const json& body, ApiEndpoint from, ApiEndpoint /*to*/,
+                                   const std::string& model) {
     RequestTranslation out;
     JsonReader reader;
     if (from == ApiEndpoint::ChatCompletions) out.body = anthropicFromOpenAi(body, model, reader, out.whyNot);
@@ -307,7 +308,8 @@ json messageFromChatCompletion(const json& answer, JsonReader& reader) {
 
 } // namespace
 
-std::optional<json> translateAnswer(const json& answer, ApiEndpoint clientEndpoint, std::string& error) {
+std::optional<json> translateAnswer(const json& answer, ApiEndpoint /*providerEndpoint*/, ApiEndpoint clientEndpoint,
+                                    std::string& error) {
     JsonReader reader;
     json out = clientEndpoint == ApiEndpoint::ChatCompletions ? chatCompletionFromMessage(answer, reader)
                                                               : messageFromChatCompletion(answer, reader);
@@ -318,7 +320,7 @@ std::optional<json> translateAnswer(const json& answer, ApiEndpoint clientEndpoi
     return out;
 }
 
-StreamTranslator::StreamTranslator(ApiEndpoint clientEndpoint, bool clientAskedUsage)
+StreamTranslator::StreamTranslator(ApiEndpoint /*providerEndpoint*/, ApiEndpoint clientEndpoint, bool clientAskedUsage)
     : m_clientEndpoint(clientEndpoint), m_clientAskedUsage(clientAskedUsage), m_created(unixNow()) {}
 
 std::optional<std::string> StreamTranslator::translate(const SseEvent& event, const StreamEventInfo& info,

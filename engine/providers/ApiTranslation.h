@@ -19,26 +19,29 @@ namespace fusebox {
 
 // The client-facing endpoints that have a counterpart in the other family: chat completions <-> messages.
 bool translatable(ApiEndpoint endpoint);
-// The endpoint a provider of `kind` serves for a client's `endpoint` (the same one when the families match).
-ApiEndpoint upstreamEndpoint(ApiEndpoint endpoint, ProviderKind kind);
+// The endpoint `provider` serves for a client's `endpoint`: the same one when it can take it as it is, else the
+// one a translation goes to.
+ApiEndpoint upstreamEndpoint(ApiEndpoint endpoint, const ProviderConfig& provider);
 
 struct RequestTranslation {
     std::optional<nlohmann::json> body; // the request as the provider's API wants it, with `model`
     std::string whyNot;                 // or: what the other API cannot express (the target is skipped)
     std::string invalid;                // or: the request itself is malformed, naming the field (a 400)
 };
-RequestTranslation translateRequest(const nlohmann::json& body, ApiEndpoint from, const std::string& model);
+// The client's request (of API `from`) for a provider of API `to`.
+RequestTranslation translateRequest(const nlohmann::json& body, ApiEndpoint from, ApiEndpoint to,
+                                    const std::string& model);
 
 // A provider's successful, non-streamed answer (of the other family) in the client's API; std::nullopt and
 // `error` (naming the field) when the answer is not what its API promises.
-std::optional<nlohmann::json> translateAnswer(const nlohmann::json& answer, ApiEndpoint clientEndpoint,
-                                              std::string& error);
+std::optional<nlohmann::json> translateAnswer(const nlohmann::json& answer, ApiEndpoint providerEndpoint,
+                                              ApiEndpoint clientEndpoint, std::string& error);
 
 // A provider's stream, event by event, in the client's API. One per attempt.
 class StreamTranslator {
 public:
     // `clientAskedUsage`: an OpenAI client's stream_options.include_usage (the usage chunk is sent only then).
-    StreamTranslator(ApiEndpoint clientEndpoint, bool clientAskedUsage);
+    StreamTranslator(ApiEndpoint providerEndpoint, ApiEndpoint clientEndpoint, bool clientAskedUsage);
 
     // The client's SSE bytes for one provider event (often none). `usage` is the attempt's usage so far, as the
     // provider's dialect read it; `info` is that dialect's view of the event. std::nullopt when the event is

@@ -244,13 +244,13 @@ RequestTranslation ProxyExchange::crossApiBody(const ResolvedTarget& target, con
                       provider.id + "/MODEL)";
         return none;
     }
-    return translateRequest(m_body, m_endpoint, target.model);
+    return translateRequest(m_body, m_endpoint, upstreamEndpoint(m_endpoint, provider), target.model);
 }
 
 UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, const std::string& model,
                                                bool& clientAskedUsage, std::optional<json> crossBody) {
     const Dialect& dialect = dialectFor(provider.kind);
-    const ApiEndpoint endpoint = upstreamEndpoint(m_endpoint, provider.kind);
+    const ApiEndpoint endpoint = upstreamEndpoint(m_endpoint, provider);
     UpstreamRequest request;
     request.method = "POST";
     request.url = dialect.upstreamUrl(provider, endpoint);
@@ -291,7 +291,8 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, std::op
     a.started = m_context.clock.now();
     a.crossApi = crossBody.has_value();
     UpstreamRequest request = upstreamRequest(provider, target.model, a.clientAskedUsage, std::move(crossBody));
-    if (a.crossApi && m_stream) a.translator.emplace(m_endpoint, a.clientAskedUsage);
+    if (a.crossApi && m_stream)
+        a.translator.emplace(upstreamEndpoint(m_endpoint, provider), m_endpoint, a.clientAskedUsage);
 
     // Callbacks of an attempt we already gave up on (failed over, cancelled) must not touch the next one.
     auto self = shared_from_this();
@@ -518,7 +519,7 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
         a.usage = dialectFor(provider.kind).usageFromBody(parsed.value);
         if (a.crossApi) {
             std::string error;
-            auto translated = translateAnswer(parsed.value, m_endpoint, error);
+            auto translated = translateAnswer(parsed.value, upstreamEndpoint(m_endpoint, provider), m_endpoint, error);
             if (!translated) {
                 failOver(Outcome::BadResponse, clip(redacted(error, provider.apiKey)));
                 return;

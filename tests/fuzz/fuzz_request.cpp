@@ -104,17 +104,17 @@ void asTheProxyWould(const json& body, ApiEndpoint endpoint) {
         json upstream;
         if (provider.kind != fusebox::apiFamily(endpoint)) {
             if (!target.modelChosen && fusebox::translatable(endpoint)) continue; // no model for the other side
-            fusebox::RequestTranslation crossed = fusebox::translateRequest(body, endpoint, target.model);
+            fusebox::RequestTranslation crossed = fusebox::translateRequest(body, endpoint, fusebox::upstreamEndpoint(endpoint, provider), target.model);
             checkTranslation(crossed, target.model);
             if (!crossed.body) continue;
             upstream = std::move(*crossed.body);
-            (void)dialect.prepareBody(upstream, fusebox::upstreamEndpoint(endpoint, provider.kind), stream);
+            (void)dialect.prepareBody(upstream, fusebox::upstreamEndpoint(endpoint, provider), stream);
         } else {
             upstream = body;
             upstream["model"] = target.model;
             (void)dialect.prepareBody(upstream, endpoint, stream);
         }
-        (void)dialect.upstreamUrl(provider, fusebox::upstreamEndpoint(endpoint, provider.kind));
+        (void)dialect.upstreamUrl(provider, fusebox::upstreamEndpoint(endpoint, provider));
         (void)upstream.dump();
     }
 }
@@ -135,7 +135,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     if (body.is_discarded()) return 0;
     check(untrusted.value == body);
     for (ApiEndpoint endpoint : kEndpoints)
-        checkTranslation(fusebox::translateRequest(body, endpoint, "some-model"), "some-model");
+        for (const auto& provider : fixedConfig().providers)
+            checkTranslation(fusebox::translateRequest(body, endpoint, fusebox::upstreamEndpoint(endpoint, provider),
+                                                       "some-model"),
+                             "some-model");
     if (!body.is_object()) return 0;
     auto model = body.find("model");
     if (model == body.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) return 0;

@@ -42,6 +42,11 @@ ProviderKind otherFamily(ApiEndpoint endpoint) {
     return fusebox::apiFamily(endpoint) == ProviderKind::OpenAI ? ProviderKind::Anthropic : ProviderKind::OpenAI;
 }
 
+// The endpoint a provider of the other family answers on for a client of `endpoint`.
+ApiEndpoint otherEndpoint(ApiEndpoint endpoint) {
+    return endpoint == ApiEndpoint::Messages ? ApiEndpoint::ChatCompletions : ApiEndpoint::Messages;
+}
+
 std::size_t slot(ProviderKind kind) {
     return kind == ProviderKind::OpenAI ? 0 : 1;
 }
@@ -54,7 +59,7 @@ void answers(std::string_view input) {
     for (ProviderKind kind : kKinds) (void)fusebox::dialectFor(kind).usageFromBody(answer);
     for (ApiEndpoint endpoint : kEndpoints) {
         std::string error;
-        const std::optional<json> translated = fusebox::translateAnswer(answer, endpoint, error);
+        const std::optional<json> translated = fusebox::translateAnswer(answer, otherEndpoint(endpoint), endpoint, error);
         if (!translated) {
             check(!error.empty());
             continue;
@@ -79,7 +84,7 @@ void stream(std::string_view input) {
     for (ApiEndpoint endpoint : kEndpoints)
         for (bool askedUsage : {false, true})
             clients.push_back(std::unique_ptr<Client>(
-                new Client{endpoint, fusebox::StreamTranslator(endpoint, askedUsage), {}, {}, false}));
+                new Client{endpoint, fusebox::StreamTranslator(otherEndpoint(endpoint), endpoint, askedUsage), {}, {}, false}));
 
     fusebox::SseParser parser;
     parser.feed(input, [&](fusebox::SseEvent&& event) {
