@@ -418,7 +418,7 @@ void ProxyExchange::onEvent(SseEvent&& event) {
         }
     } else if (!(info.usageOnly && !a.clientAskedUsage)) {
         bytes = std::move(event.raw);
-        if (!a.clientAskedUsage) dialectFor(provider.kind).dropAddedUsage(bytes);
+        if (!a.clientAskedUsage && addsToStreamedBody(a.upstream)) dialectFor(provider.kind).dropAddedUsage(bytes);
     }
     if (!a.committed) {
         if (judged.error) {
