@@ -221,6 +221,7 @@ private slots:
             {"/v1/responses", "HTTP/1.1 405"},
             {"/metrics", "HTTP/1.1 200"},
             {"/admin/v1/state", "HTTP/1.1 200"},
+            {"/admin/v1/events", "HTTP/1.1 200"},
         };
         for (const auto& [path, status] : cases) {
             const std::string answer = head(path);
