@@ -7,6 +7,7 @@
 #include "core/UntrustedJson.h"
 #include "providers/ResponsesEvents.h"
 #include "proxy/HttpAnswers.h"
+#include "proxy/TargetApi.h"
 #include "proxy/UpstreamClient.h"
 
 #include <boost/asio/post.hpp>
@@ -184,29 +185,13 @@ void ProxyExchange::tryTargets() {
         const ResolvedTarget target = m_resolution.targets[m_next++];
         const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
         CircuitBreaker& breaker = *m_context.breakers[target.providerIndex];
-        std::optional<json> crossBody;
-        // A provider that serves the client's endpoint as it is gets the request as it is; one whose endpoint
-        // for it differs (the other family, or Chat Completions for an "api": "chat" provider) gets it translated;
-        // one that has no counterpart at all (embeddings at Anthropic, count_tokens at OpenAI) is skipped. Skips
-        // come before the breaker is asked: no permit is taken.
-        if (upstreamEndpoint(m_endpoint, provider) != m_endpoint) {
-            RequestTranslation translation = crossApiBody(target, provider);
-            if (!translation.invalid.empty()) { // the request is malformed: no provider would take it
-                answerError(400, "invalid_request_error", translation.invalid);
-                return;
-            }
-            if (!translation.body) {
-                recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())),
-                              "provider " + provider.id + " speaks " + apiDescription(provider) + ": " +
-                                  translation.whyNot,
-                              std::nullopt);
-                continue;
-            }
-            crossBody = std::move(translation.body);
-        } else if (!servesEndpoint(provider, m_endpoint)) {
-            recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())),
-                          "provider " + provider.id + " speaks " + apiDescription(provider) + ": " +
-                              endpointPath(m_endpoint) + " has no counterpart in the other API",
+        TargetApi api = targetApi(m_body, m_endpoint, target, provider);
+        if (!api.invalid.empty()) { // the request is malformed: no provider would take it
+            answerError(400, "invalid_request_error", api.invalid);
+            return;
+        }
+        if (!api.usable()) { // skipped before its breaker is asked: no permit is taken
+            recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())), api.skipReason,
                           std::nullopt);
             continue;
         }
@@ -236,7 +221,7 @@ void ProxyExchange::tryTargets() {
             completeAttempt(Outcome::AuthError, "provider " + provider.id + " has no key: " + hint, false);
             continue;
         }
-        attempt(target, std::move(admission.permit), std::move(crossBody));
+        attempt(target, std::move(admission.permit), std::move(api.crossBody));
         return;
     }
 
@@ -263,18 +248,6 @@ void ProxyExchange::tryTargets() {
         }
     }
     answerUnavailable();
-}
-
-RequestTranslation ProxyExchange::crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider) const {
-    // Crossing to the other family needs a model for the other side: the client's means nothing to it. Within
-    // OpenAI's family (Responses to Chat Completions) the client's model is the provider's own.
-    if (!target.modelChosen && provider.kind != apiFamily(m_endpoint)) {
-        RequestTranslation none;
-        none.whyNot = "crossing APIs needs a model for it: set the route target's \"model\" (or ask for " +
-                      provider.id + "/MODEL)";
-        return none;
-    }
-    return translateRequest(m_body, m_endpoint, upstreamEndpoint(m_endpoint, provider), target.model);
 }
 
 UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, const std::string& model,

@@ -79,9 +79,6 @@ private:
     bool parseRequest();
     void tryTargets();
     void attempt(const ResolvedTarget& target, Permit permit, std::optional<nlohmann::json> crossBody);
-    // The request body for a provider of the other API, or why there is none (then the target is skipped), or
-    // what is wrong with the request.
-    RequestTranslation crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider) const;
     UpstreamRequest upstreamRequest(const ProviderConfig& provider, const std::string& model, bool& clientAskedUsage,
                                     std::optional<nlohmann::json> crossBody);
     void onHead(const UpstreamHead& head);
