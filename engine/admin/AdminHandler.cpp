@@ -178,15 +178,23 @@ void AdminHandler::handle(const std::shared_ptr<ClientSession>& session, Request
     };
 
     const auto parts = split(path);
+    // HEAD is answered as GET would be (the session sends no body); the event stream's head is its own.
+    const http::verb verb = request.method() == http::verb::head ? http::verb::get : request.method();
     bool pathKnown = false;
     if (match("/admin/v1/events", parts, call.params)) {
+        if (request.method() == http::verb::head) {
+            Response r{http::status::ok, request.version()};
+            r.set(http::field::content_type, "text/event-stream");
+            r.set(http::field::cache_control, "no-cache");
+            return session->respond(std::move(r));
+        }
         if (request.method() == http::verb::get) return events(call);
         pathKnown = true;
     }
     for (const auto& endpoint : kEndpoints) {
         if (!match(endpoint.pattern, parts, call.params)) continue;
         pathKnown = true;
-        if (endpoint.method != request.method()) continue;
+        if (endpoint.method != verb) continue;
         return session->respond((this->*endpoint.answer)(call));
     }
     if (pathKnown)

@@ -142,7 +142,7 @@ private:
             const Json& object = (*it)[i];
             if (!m_reader.expectObject(object, path)) continue;
             m_reader.rejectUnknownKeys(object, path, {"id", "kind", "base_url", "api_key", "timeouts_ms", "breaker",
-                                                      "budget_usd_per_day"});
+                                                      "budget_usd_per_day", "api"});
             ProviderConfig provider;
             provider.breaker = config.breaker;
             if (auto id = m_reader.string(object, "id", path, true)) {
@@ -157,6 +157,16 @@ private:
                 if (*kind == "openai") provider.kind = ProviderKind::OpenAI;
                 else if (*kind == "anthropic") provider.kind = ProviderKind::Anthropic;
                 else m_reader.error(ConfigReader::join(path, "kind"), "must be \"openai\" or \"anthropic\" (got \"" + *kind + "\")");
+            }
+            if (auto api = m_reader.string(object, "api", path)) {
+                // Which of OpenAI's APIs the server speaks: many OpenAI-compatible servers (vLLM, Ollama, Groq)
+                // have Chat Completions and no Responses API. Anthropic has one API only: a value there is a typo.
+                const std::string at = ConfigReader::join(path, "api");
+                if (provider.kind != ProviderKind::OpenAI)
+                    m_reader.error(at, "only a provider of kind \"openai\" may say which API it speaks");
+                else if (*api == "chat") provider.servesResponses = false;
+                else if (*api != "responses")
+                    m_reader.error(at, "must be \"responses\" (the default) or \"chat\" (got \"" + *api + "\")");
             }
             if (auto url = m_reader.string(object, "base_url", path, true)) {
                 if (!url->starts_with("http://") && !url->starts_with("https://"))

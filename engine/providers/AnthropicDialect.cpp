@@ -37,28 +37,35 @@ std::string anthropicType(int status, const std::string& ours) {
 
 } // namespace
 
-std::string AnthropicDialect::upstreamUrl(const ProviderConfig& provider, ApiEndpoint) const {
-    return provider.baseUrl + "/v1/messages";
+std::string AnthropicDialect::upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const {
+    return provider.baseUrl + (endpoint == ApiEndpoint::CountTokens ? "/v1/messages/count_tokens" : "/v1/messages");
 }
 
-void AnthropicDialect::providerHeaders(const ProviderConfig& provider, const HeaderLookup& client,
+void AnthropicDialect::providerHeaders(const ProviderConfig& provider, const HeaderList& client,
                                        HeaderList& out) const {
     if (provider.hasKey()) out.emplace_back("x-api-key", provider.apiKey);
-    out.emplace_back("anthropic-version", client("anthropic-version").value_or(kDefaultVersion));
-    if (auto beta = client("anthropic-beta")) out.emplace_back("anthropic-beta", *beta);
+    // Every anthropic-* header the client sends passes (anthropic-version, anthropic-beta: the betas Claude Code
+    // relies on, prompt caching among them); the version gets the SDKs' default when the client names none.
+    bool version = false;
+    for (const auto& [name, value] : client) {
+        if (!name.starts_with("anthropic-") || neverForwarded(name)) continue;
+        out.emplace_back(name, value);
+        version = version || name == "anthropic-version";
+    }
+    if (!version) out.emplace_back("anthropic-version", kDefaultVersion);
 }
 
 bool AnthropicDialect::prepareBody(json&, ApiEndpoint, bool) const {
     return false; // Anthropic streams always carry usage
 }
 
-Usage AnthropicDialect::usageFromBody(const json& body) const {
+Usage AnthropicDialect::usageFromBody(const json& body, ApiEndpoint) const {
     Usage usage;
     if (auto it = body.find("usage"); it != body.end()) readUsage(*it, usage);
     return usage;
 }
 
-StreamEventInfo AnthropicDialect::inspect(const SseEvent& event, Usage& usage) const {
+StreamEventInfo AnthropicDialect::inspect(const SseEvent& event, ApiEndpoint, Usage& usage) const {
     StreamEventInfo info;
     if (event.commentOnly) return info;
     const std::string& name = event.event;
@@ -108,7 +115,8 @@ json AnthropicDialect::errorBody(int status, const std::string& type, const std:
     return {{"type", "error"}, {"error", {{"type", anthropicType(status, type)}, {"message", message}}}};
 }
 
-std::string AnthropicDialect::streamErrorEvent(const std::string& message) const {
+std::string AnthropicDialect::streamErrorEvent(ApiEndpoint, const std::string& message,
+                                              const StreamErrorContext&) const {
     const json body = {{"type", "error"}, {"error", {{"type", "api_error"}, {"message", message}}}};
     return "event: error\ndata: " + dumpJson(body) + "\n\n";
 }

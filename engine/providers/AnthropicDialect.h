@@ -1,5 +1,5 @@
 #pragma once
-// Anthropic Messages.
+// Anthropic Messages (and its count_tokens).
 #include "providers/Dialect.h"
 
 namespace fusebox {
@@ -9,16 +9,21 @@ public:
     // Sent when the client names no version: the one every current SDK sends.
     static constexpr const char* kDefaultVersion = "2023-06-01";
 
+    using Dialect::inspect;
+    using Dialect::usageFromBody;
+
     ProviderKind kind() const override { return ProviderKind::Anthropic; }
+    ApiEndpoint mainEndpoint() const override { return ApiEndpoint::Messages; }
     std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const override;
-    void providerHeaders(const ProviderConfig& provider, const HeaderLookup& client, HeaderList& out) const override;
+    void providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const override;
     bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const override;
-    Usage usageFromBody(const nlohmann::json& body) const override;
-    StreamEventInfo inspect(const SseEvent& event, Usage& usage) const override;
+    Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const override;
+    StreamEventInfo inspect(const SseEvent& event, ApiEndpoint endpoint, Usage& usage) const override;
     void dropAddedUsage(std::string&) const override {} // prepareBody adds nothing
     nlohmann::json errorBody(int status, const std::string& type, const std::string& message,
                              const std::optional<std::string>& param) const override;
-    std::string streamErrorEvent(const std::string& message) const override;
+    std::string streamErrorEvent(ApiEndpoint endpoint, const std::string& message,
+                                 const StreamErrorContext& context) const override;
     std::optional<std::string> upstreamErrorMessage(std::string_view body) const override;
 };
 

@@ -19,21 +19,31 @@
 
 namespace fusebox {
 
+// Header names and values; a client's request headers come with lower-case names.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
-// Looks up a header of the client's request by lower-case name.
-using HeaderLookup = std::function<std::optional<std::string>(std::string_view name)>;
 
 // The client-facing (and upstream) APIs. Responses and Completions are OpenAI's; CountTokens is Anthropic's
 // POST /v1/messages/count_tokens.
 enum class ApiEndpoint { ChatCompletions, Embeddings, Messages, Responses, Completions, CountTokens };
 ProviderKind apiFamily(ApiEndpoint endpoint);
 const char* endpointPath(ApiEndpoint endpoint); // the client-facing path, e.g. "/v1/messages"
+// Whether `provider` serves `endpoint` itself, as it is (no translation): an OpenAI-kind provider serves Chat
+// Completions, Embeddings and legacy Completions, and Responses unless it says "api": "chat"; an Anthropic-kind
+// provider serves Messages and CountTokens.
+bool servesEndpoint(const ProviderConfig& provider, ApiEndpoint endpoint);
+// What a provider speaks, for reasons: "the openai API", "the openai API (Chat Completions only)".
+std::string apiDescription(const ProviderConfig& provider);
+
+// The rule for the client's request headers that reach a provider (README "Headers"): never a credential or a
+// header of the HTTP connection itself, whatever the dialect allows. True when `name` (lower case) is such.
+bool neverForwarded(std::string_view name);
 
 struct Usage {
     int64_t inputTokens = 0;
     int64_t outputTokens = 0;
     int64_t cacheReadTokens = 0;  // Anthropic cache_read_input_tokens; OpenAI prompt_tokens_details.cached_tokens
     int64_t cacheWriteTokens = 0; // Anthropic cache_creation_input_tokens
+    int64_t reasoningTokens = 0;  // OpenAI's output_tokens_details.reasoning_tokens: part of outputTokens
     bool reported = false;        // the provider said something about usage
 };
 
@@ -50,20 +60,33 @@ struct StreamEventInfo {
     std::string errorMessage;
 };
 
+// What our own error event at the end of a broken stream may say besides the message.
+struct StreamErrorContext {
+    int64_t sequenceNumber = 0; // Responses: the number the event carries (one past the last relayed)
+};
+
 class Dialect {
 public:
     virtual ~Dialect() = default;
     virtual ProviderKind kind() const = 0;
+    // The family's main endpoint (Chat Completions, Messages): what the endpoint-less conveniences below mean.
+    virtual ApiEndpoint mainEndpoint() const = 0;
     // The upstream URL for `endpoint` at this provider.
     virtual std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const = 0;
-    // Headers for the provider: its own key in its own header, plus what the client may pass on.
-    virtual void providerHeaders(const ProviderConfig& provider, const HeaderLookup& client, HeaderList& out) const = 0;
+    // Headers for the provider: its own key in its own header, plus what of the client's headers (`client`,
+    // lower-case names) this API uses for caching and routing. Never a credential (neverForwarded).
+    virtual void providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const = 0;
     // Adjusts the request body before it goes upstream (e.g. ask for streamed usage). Returns whether the client
     // itself asked for what was added, so the relay knows whether to strip it again.
     virtual bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const = 0;
-    virtual Usage usageFromBody(const nlohmann::json& body) const = 0;
-    // Inspects one streamed event; updates `usage` from it.
-    virtual StreamEventInfo inspect(const SseEvent& event, Usage& usage) const = 0;
+    // The usage of a whole answer of `endpoint`.
+    virtual Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const = 0;
+    Usage usageFromBody(const nlohmann::json& body) const { return usageFromBody(body, mainEndpoint()); }
+    // Inspects one streamed event of `endpoint`; updates `usage` from it.
+    virtual StreamEventInfo inspect(const SseEvent& event, ApiEndpoint endpoint, Usage& usage) const = 0;
+    StreamEventInfo inspect(const SseEvent& event, Usage& usage) const {
+        return inspect(event, mainEndpoint(), usage);
+    }
     // Takes out of a relayed event's bytes what prepareBody's addition made the provider put there, for a client
     // that did not ask for it (OpenAI: "usage": null in every chunk). An event without it is left untouched.
     virtual void dropAddedUsage(std::string& eventBytes) const = 0;
@@ -71,8 +94,10 @@ public:
     // Shapes of our own answers, in this API's own format.
     virtual nlohmann::json errorBody(int status, const std::string& type, const std::string& message,
                                      const std::optional<std::string>& param = std::nullopt) const = 0;
-    // The event that ends a committed stream the upstream broke: an explicit error, never a clean end.
-    virtual std::string streamErrorEvent(const std::string& message) const = 0;
+    // The event that ends a committed stream of `endpoint` the upstream broke: an explicit error, never a clean
+    // end.
+    virtual std::string streamErrorEvent(ApiEndpoint endpoint, const std::string& message,
+                                         const StreamErrorContext& context = {}) const = 0;
     // The provider's own error message from an error body, if it has the usual shape.
     virtual std::optional<std::string> upstreamErrorMessage(std::string_view body) const = 0;
 };

@@ -1,5 +1,7 @@
 #include "providers/OpenAiDialect.h"
 
+#include "providers/ResponsesEvents.h"
+
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -32,6 +34,8 @@ void readUsage(const json& usage, Usage& out) {
     out.outputTokens = tokenField(usage, "completion_tokens");
     if (auto details = usage.find("prompt_tokens_details"); details != usage.end() && details->is_object())
         out.cacheReadTokens = tokenField(*details, "cached_tokens");
+    if (auto details = usage.find("completion_tokens_details"); details != usage.end() && details->is_object())
+        out.reasoningTokens = tokenField(*details, "reasoning_tokens");
 }
 
 // OpenAI error codes that mean "slow down" rather than "broken". `error` may be anything: some
@@ -138,6 +142,7 @@ public:
             break;
         case Ctx::Choice:
             if (name == "delta") m_next = Next::Delta;
+            else if (name == "text") m_next = Next::ContentField; // legacy completions: the choice's own text
             else if (name == "finish_reason") m_next = Next::FinishReason;
             break;
         case Ctx::Delta:
@@ -211,17 +216,37 @@ private:
 } // namespace
 
 std::string OpenAiDialect::upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const {
-    return provider.baseUrl + (endpoint == ApiEndpoint::Embeddings ? "/embeddings" : "/chat/completions");
+    switch (endpoint) {
+    case ApiEndpoint::Embeddings: return provider.baseUrl + "/embeddings";
+    case ApiEndpoint::Responses: return provider.baseUrl + "/responses";
+    case ApiEndpoint::Completions: return provider.baseUrl + "/completions";
+    default: return provider.baseUrl + "/chat/completions";
+    }
 }
 
-void OpenAiDialect::providerHeaders(const ProviderConfig& provider, const HeaderLookup& client, HeaderList& out) const {
+namespace {
+
+// The client headers OpenAI-kind providers use for caching, routing and tracing: the openai-* family
+// (openai-beta, openai-organization, openai-project) and x-openai-*, and the ones Codex sends with every turn
+// (session_id and conversation_id key the prompt cache; originator and x-client-request-id trace it).
+bool openAiPasses(std::string_view name) {
+    if (name.starts_with("openai-") || name.starts_with("x-openai-")) return true;
+    for (std::string_view exact : {"session_id", "session-id", "conversation_id", "originator", "x-client-request-id"})
+        if (name == exact) return true;
+    return false;
+}
+
+} // namespace
+
+void OpenAiDialect::providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const {
     if (provider.hasKey()) out.emplace_back("Authorization", "Bearer " + provider.apiKey);
-    for (const char* passed : {"openai-organization", "openai-project"})
-        if (auto value = client(passed)) out.emplace_back(passed, *value);
+    for (const auto& [name, value] : client)
+        if (openAiPasses(name) && !neverForwarded(name)) out.emplace_back(name, value);
 }
 
 bool OpenAiDialect::prepareBody(json& body, ApiEndpoint endpoint, bool stream) const {
-    if (endpoint != ApiEndpoint::ChatCompletions || !stream) return false;
+    // Legacy completions take stream_options too. A Responses stream always ends with its usage.
+    if ((endpoint != ApiEndpoint::ChatCompletions && endpoint != ApiEndpoint::Completions) || !stream) return false;
     // Streamed answers carry usage only when asked; we always ask, so spend is exact, and strip the extra chunk
     // again when the client did not ask itself.
     // NOTE: the exchange refuses a client's stream_options of the wrong type with a 400 before this; replacing
@@ -234,13 +259,17 @@ bool OpenAiDialect::prepareBody(json& body, ApiEndpoint endpoint, bool stream) c
     return clientAsked;
 }
 
-Usage OpenAiDialect::usageFromBody(const json& body) const {
+Usage OpenAiDialect::usageFromBody(const json& body, ApiEndpoint endpoint) const {
     Usage usage;
-    if (auto it = body.find("usage"); it != body.end()) readUsage(*it, usage);
+    if (const json* u = JsonReader::member(body, "usage")) {
+        if (endpoint == ApiEndpoint::Responses) readResponsesUsage(*u, usage);
+        else readUsage(*u, usage);
+    }
     return usage;
 }
 
-StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) const {
+StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, ApiEndpoint endpoint, Usage& usage) const {
+    if (endpoint == ApiEndpoint::Responses) return inspectResponsesEvent(event, usage);
     StreamEventInfo info;
     if (event.commentOnly) return info;
     if (event.data == "[DONE]") {
@@ -280,6 +309,7 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, Usage& usage) cons
     }
     for (const auto& choice : *choices) {
         if (saysWhyItEnded(choice)) info.final = true;
+        if (nonEmpty(choice, "text")) info.content = true; // legacy completions
         const json* delta = JsonReader::member(choice, "delta");
         if (!delta || !delta->is_object()) continue;
         if (nonEmpty(*delta, "content") || nonEmpty(*delta, "tool_calls") || nonEmpty(*delta, "function_call") ||
@@ -323,7 +353,10 @@ json OpenAiDialect::errorBody(int status, const std::string& type, const std::st
     return {{"error", std::move(error)}};
 }
 
-std::string OpenAiDialect::streamErrorEvent(const std::string& message) const {
+std::string OpenAiDialect::streamErrorEvent(ApiEndpoint endpoint, const std::string& message,
+                                           const StreamErrorContext& context) const {
+    if (endpoint == ApiEndpoint::Responses)
+        return responsesStreamErrorEvent("upstream_stream_interrupted", message, context.sequenceNumber);
     const json body = errorBody(502, "upstream_stream_interrupted", message, std::nullopt);
     return "data: " + dumpJson(body) + "\n\n";
 }

@@ -5,7 +5,9 @@
 #include "core/Log.h"
 #include "core/Redaction.h"
 #include "core/UntrustedJson.h"
+#include "providers/ResponsesEvents.h"
 #include "proxy/HttpAnswers.h"
+#include "proxy/TargetApi.h"
 #include "proxy/UpstreamClient.h"
 
 #include <boost/asio/post.hpp>
@@ -38,10 +40,28 @@ bool passedThrough(std::string_view name) {
 
 std::string clip(const std::string& text) { return clipUtf8(text, kMaxReasonChars); }
 
+// The client's request headers with lower-case names, for the dialect to choose from (Dialect::providerHeaders).
+HeaderList clientHeaders(const Request& request) {
+    HeaderList headers;
+    for (const auto& field : request) {
+        std::string name(field.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    return headers;
+}
+
 std::optional<std::string> requestHeader(const Request& request, std::string_view name) {
     auto it = request.find(boost::beast::string_view(name.data(), name.size()));
     if (it == request.end()) return std::nullopt;
     return std::string(it->value());
+}
+
+// Whether the dialect adds to a streamed request of `endpoint` (stream_options.include_usage), so that the
+// client's bytes cannot go as they came.
+bool addsToStreamedBody(ApiEndpoint endpoint) {
+    return endpoint == ApiEndpoint::ChatCompletions || endpoint == ApiEndpoint::Completions;
 }
 
 bool usableRequestId(const std::string& id) {
@@ -88,7 +108,7 @@ void ProxyExchange::onInternalError(const std::string& what) noexcept {
             completeAttempt(Outcome::Cancelled, "internal error in Fusebox: " + why, false);
         }
         if (committed) {
-            m_session->endStream(m_dialect.streamErrorEvent("Fusebox failed on this request: " + why));
+            m_session->endStream(streamErrorEvent("Fusebox failed on this request: " + why));
             finish();
         } else {
             answerError(500, "internal_error", "Fusebox failed on this request (" + why + "); please report it");
@@ -149,7 +169,8 @@ bool ProxyExchange::parseRequest() {
     // What Fusebox itself reads of a request that passes through: a wrong type is the client's 400, in its API's
     // shape, never an exception (the rest is the provider's to judge).
     JsonReader reader;
-    if (m_endpoint != ApiEndpoint::Embeddings) m_stream = reader.boolean(m_body, "stream").value_or(false);
+    if (m_endpoint != ApiEndpoint::Embeddings && m_endpoint != ApiEndpoint::CountTokens)
+        m_stream = reader.boolean(m_body, "stream").value_or(false);
     if (const json* options = reader.object(m_body, "stream_options"))
         m_clientAskedUsage = reader.boolean(*options, "include_usage", "stream_options").value_or(false);
     if (reader.failed()) {
@@ -164,21 +185,15 @@ void ProxyExchange::tryTargets() {
         const ResolvedTarget target = m_resolution.targets[m_next++];
         const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
         CircuitBreaker& breaker = *m_context.breakers[target.providerIndex];
-        std::optional<json> crossBody;
-        if (provider.kind != apiFamily(m_endpoint)) {
-            RequestTranslation translation = crossApiBody(target, provider);
-            if (!translation.invalid.empty()) { // the request is malformed: no provider would take it
-                answerError(400, "invalid_request_error", translation.invalid);
-                return;
-            }
-            if (!translation.body) { // skipped before its breaker is asked: no permit is taken
-                recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())),
-                              "provider " + provider.id + " speaks the " + providerKindName(provider.kind) +
-                                  " API: " + translation.whyNot,
-                              std::nullopt);
-                continue;
-            }
-            crossBody = std::move(translation.body);
+        TargetApi api = targetApi(m_body, m_endpoint, target, provider);
+        if (!api.invalid.empty()) { // the request is malformed: no provider would take it
+            answerError(400, "invalid_request_error", api.invalid);
+            return;
+        }
+        if (!api.usable()) { // skipped before its breaker is asked: no permit is taken
+            recordRefusal(target, Outcome::ClientError, std::string(breakerStateName(breaker.state())), api.skipReason,
+                          std::nullopt);
+            continue;
         }
         if (m_context.budgetGate) {
             if (auto refusal = m_context.budgetGate(target.providerIndex)) {
@@ -206,7 +221,7 @@ void ProxyExchange::tryTargets() {
             completeAttempt(Outcome::AuthError, "provider " + provider.id + " has no key: " + hint, false);
             continue;
         }
-        attempt(target, std::move(admission.permit), std::move(crossBody));
+        attempt(target, std::move(admission.permit), std::move(api.crossBody));
         return;
     }
 
@@ -235,18 +250,6 @@ void ProxyExchange::tryTargets() {
     answerUnavailable();
 }
 
-RequestTranslation ProxyExchange::crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider) const {
-    // translateRequest refuses what cannot cross at all (embeddings). A chat that could needs a model for the
-    // other side: the client's means nothing to it.
-    if (!target.modelChosen && translatable(m_endpoint)) {
-        RequestTranslation none;
-        none.whyNot = "crossing APIs needs a model for it: set the route target's \"model\" (or ask for " +
-                      provider.id + "/MODEL)";
-        return none;
-    }
-    return translateRequest(m_body, m_endpoint, upstreamEndpoint(m_endpoint, provider), target.model);
-}
-
 UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, const std::string& model,
                                                bool& clientAskedUsage, std::optional<json> crossBody) {
     const Dialect& dialect = dialectFor(provider.kind);
@@ -261,7 +264,7 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, c
         // Whether the client itself asked for a usage chunk (OpenAI's stream_options); the translator decides.
         clientAskedUsage = m_clientAskedUsage;
         request.body = dumpJson(*crossBody);
-    } else if (!m_stream && model == m_clientModel) {
+    } else if (model == m_clientModel && (!m_stream || !addsToStreamedBody(endpoint))) {
         // Nothing to change: the client's bytes go as they came, which spares a serialisation per request.
         request.body = m_request.body();
         clientAskedUsage = false;
@@ -275,8 +278,7 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, c
     request.headers.emplace_back("Accept", m_stream ? "text/event-stream" : "application/json");
     request.headers.emplace_back("User-Agent", std::string("fusebox/") + FUSEBOX_VERSION);
     // The client's own credentials are never forwarded: the dialect adds the provider's key in its own header.
-    dialect.providerHeaders(provider, [this](std::string_view name) { return requestHeader(m_request, name); },
-                            request.headers);
+    dialect.providerHeaders(provider, clientHeaders(m_request), request.headers);
     return request;
 }
 
@@ -290,9 +292,9 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, std::op
     a.permit = std::move(permit);
     a.started = m_context.clock.now();
     a.crossApi = crossBody.has_value();
+    a.upstream = upstreamEndpoint(m_endpoint, provider);
     UpstreamRequest request = upstreamRequest(provider, target.model, a.clientAskedUsage, std::move(crossBody));
-    if (a.crossApi && m_stream)
-        a.translator.emplace(upstreamEndpoint(m_endpoint, provider), m_endpoint, a.clientAskedUsage);
+    if (a.crossApi && m_stream) a.translator.emplace(a.upstream, m_endpoint, a.clientAskedUsage);
 
     // Callbacks of an attempt we already gave up on (failed over, cancelled) must not touch the next one.
     auto self = shared_from_this();
@@ -349,7 +351,7 @@ void ProxyExchange::onData(std::string_view chunk) {
         if (a.committed) {
             // A client that already left had the whole answer (else the call was cancelled when it left).
             completeAttempt(Outcome::BadResponse, "stream event larger than 8 MiB", m_clientGone);
-            m_session->endStream(m_dialect.streamErrorEvent("the provider sent an event larger than 8 MiB"));
+            m_session->endStream(streamErrorEvent("the provider sent an event larger than 8 MiB"));
             finish();
         } else {
             failOver(Outcome::BadResponse, "stream event larger than 8 MiB");
@@ -360,7 +362,7 @@ void ProxyExchange::onData(std::string_view chunk) {
 void ProxyExchange::onEvent(SseEvent&& event) {
     Attempt& a = *m_attempt;
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
-    const StreamEventInfo info = dialectFor(provider.kind).inspect(event, a.usage);
+    const StreamEventInfo info = dialectFor(provider.kind).inspect(event, a.upstream, a.usage);
     if (info.terminal) a.sawTerminal = true;
     if (m_clientGone) {
         // The client left with the whole answer: what follows is read for its usage alone.
@@ -389,7 +391,7 @@ void ProxyExchange::onEvent(SseEvent&& event) {
         }
     } else if (!(info.usageOnly && !a.clientAskedUsage)) {
         bytes = std::move(event.raw);
-        if (!a.clientAskedUsage) dialectFor(provider.kind).dropAddedUsage(bytes);
+        if (!a.clientAskedUsage && addsToStreamedBody(a.upstream)) dialectFor(provider.kind).dropAddedUsage(bytes);
     }
     if (!a.committed) {
         if (judged.error) {
@@ -426,9 +428,9 @@ void ProxyExchange::onEvent(SseEvent&& event) {
     a.call->cancel();
     const std::string reason = clip(redacted(judged.errorMessage, provider.apiKey));
     completeAttempt(judged.errorOutcome, "error event after the stream committed: " + reason, false);
-    m_session->endStream(providerSaidIt ? std::string() : m_dialect.streamErrorEvent("stream from " + provider.id +
-                                                                                      " broke after it started: " +
-                                                                                      reason));
+    m_session->endStream(providerSaidIt ? std::string()
+                                        : streamErrorEvent("stream from " + provider.id + " broke after it started: " +
+                                                           reason));
     finish();
 }
 
@@ -451,10 +453,16 @@ void ProxyExchange::commit() {
 
 void ProxyExchange::relay(std::string bytes) {
     if (bytes.empty() || m_clientGone) return;
+    if (m_endpoint == ApiEndpoint::Responses) // our own error event, if one comes, numbers on from here
+        if (const int64_t sequence = lastSequenceNumber(bytes); sequence >= 0) m_lastSequence = sequence;
     if (m_attempt) redactInPlace(bytes, m_context.config.providers[m_attempt->providerIndex].apiKey);
     m_session->sendChunk(std::move(bytes));
     // Backpressure: a client that reads slowly slows the provider down instead of filling our memory.
     if (m_session->pendingBytes() > ClientSession::kHighWater && m_attempt && m_attempt->call) m_attempt->call->pause();
+}
+
+std::string ProxyExchange::streamErrorEvent(const std::string& message) const {
+    return m_dialect.streamErrorEvent(m_endpoint, message, {m_lastSequence + 1});
 }
 
 void ProxyExchange::onDone(const UpstreamResult& result) {
@@ -473,7 +481,7 @@ void ProxyExchange::onDone(const UpstreamResult& result) {
         const bool committed = a.committed;
         completeAttempt(classify(0, result.error), reason, false);
         if (committed) {
-            m_session->endStream(m_dialect.streamErrorEvent(reason));
+            m_session->endStream(streamErrorEvent(reason));
             return finish();
         }
         return answerBusy(reason);
@@ -516,10 +524,10 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
             failOver(Outcome::BadResponse, "asked for a stream, got a JSON answer");
             return;
         }
-        a.usage = dialectFor(provider.kind).usageFromBody(parsed.value);
+        a.usage = dialectFor(provider.kind).usageFromBody(parsed.value, a.upstream);
         if (a.crossApi) {
             std::string error;
-            auto translated = translateAnswer(parsed.value, upstreamEndpoint(m_endpoint, provider), m_endpoint, error);
+            auto translated = translateAnswer(parsed.value, a.upstream, m_endpoint, error);
             if (!translated) {
                 failOver(Outcome::BadResponse, clip(redacted(error, provider.apiKey)));
                 return;
@@ -594,7 +602,7 @@ void ProxyExchange::finishStream(const UpstreamResult& result) {
                                    (result.ok() ? std::string("it ended without its end marker")
                                                 : upstreamFailureReason(result));
         completeAttempt(Outcome::BadResponse, reason, false);
-        m_session->endStream(m_dialect.streamErrorEvent(reason));
+        m_session->endStream(streamErrorEvent(reason));
     }
     finish();
 }
@@ -634,7 +642,8 @@ AttemptRecord ProxyExchange::newRecord(std::size_t providerIndex, const std::str
     record.provider = m_context.config.providers[providerIndex].id;
     record.providerIndex = providerIndex;
     record.model = clipUtf8(model, kMaxNameBytes);
-    record.endpoint = m_endpoint;
+    // The API the provider was asked in: its usage follows that API's conventions (spend reads it so).
+    record.endpoint = upstreamEndpoint(m_endpoint, m_context.config.providers[providerIndex]);
     record.stream = m_stream;
     record.outcome = outcome;
     record.state = std::move(state);

@@ -60,7 +60,8 @@ private:
         SseParser sse;
         Usage usage;
         bool clientAskedUsage = false;
-        bool crossApi = false;                      // the provider speaks the other API: answers are translated
+        ApiEndpoint upstream = ApiEndpoint::ChatCompletions; // what the provider is asked in (upstreamEndpoint)
+        bool crossApi = false;                      // the provider speaks another API: answers are translated
         std::optional<StreamTranslator> translator; // ... and so is its stream
         bool committed = false;
         bool sawTerminal = false;
@@ -78,9 +79,6 @@ private:
     bool parseRequest();
     void tryTargets();
     void attempt(const ResolvedTarget& target, Permit permit, std::optional<nlohmann::json> crossBody);
-    // The request body for a provider of the other API, or why there is none (then the target is skipped), or
-    // what is wrong with the request.
-    RequestTranslation crossApiBody(const ResolvedTarget& target, const ProviderConfig& provider) const;
     UpstreamRequest upstreamRequest(const ProviderConfig& provider, const std::string& model, bool& clientAskedUsage,
                                     std::optional<nlohmann::json> crossBody);
     void onHead(const UpstreamHead& head);
@@ -95,6 +93,8 @@ private:
     bool isCurrent(uint64_t serial) const { return m_attempt && m_attempt->serial == serial && !m_attempt->failed; }
     // Sends stream bytes to the client (the provider's key taken out), with backpressure.
     void relay(std::string bytes);
+    // Our event that ends a committed stream the upstream broke, in the client's API.
+    std::string streamErrorEvent(const std::string& message) const;
     void failOver(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter = {});
     void completeAttempt(Outcome outcome, const std::string& reason, bool delivered,
                          std::optional<Millis> retryAfter = {});
@@ -131,6 +131,7 @@ private:
     std::string m_clientModel;
     bool m_stream = false;
     bool m_clientAskedUsage = false; // OpenAI's stream_options.include_usage
+    int64_t m_lastSequence = -1;     // Responses: the sequence_number of the last event relayed
     Resolution m_resolution;
     std::size_t m_next = 0;
     std::vector<AttemptSummary> m_attempts;

@@ -1,9 +1,8 @@
 #include "proxy/ProxyHandler.h"
 
 #include "proxy/HttpAnswers.h"
+#include "proxy/ModelCatalog.h"
 #include "proxy/ProxyExchange.h"
-
-#include <set>
 
 namespace fusebox {
 
@@ -13,6 +12,9 @@ std::optional<ApiEndpoint> proxiedEndpoint(std::string_view path) {
     if (path == "/v1/chat/completions") return ApiEndpoint::ChatCompletions;
     if (path == "/v1/embeddings") return ApiEndpoint::Embeddings;
     if (path == "/v1/messages") return ApiEndpoint::Messages;
+    if (path == "/v1/responses") return ApiEndpoint::Responses;
+    if (path == "/v1/completions") return ApiEndpoint::Completions;
+    if (path == "/v1/messages/count_tokens") return ApiEndpoint::CountTokens;
     return std::nullopt;
 }
 
@@ -48,12 +50,21 @@ void ProxyHandler::handle(const std::shared_ptr<ClientSession>& session, Request
         r.body() = "ok";
         return session->respond(std::move(r));
     }
-    if (path == "/v1/models" && method == http::verb::get) return session->respond(models(request.version()));
+    if (method == http::verb::get && (path == "/v1/models" || path.starts_with("/v1/models/"))) {
+        const bool anthropic = request.find("anthropic-version") != request.end();
+        const auto routes = m_context.routes.routes();
+        const auto models = catalogModels(*routes);
+        const std::string_view target(request.target().data(), request.target().size());
+        if (path == "/v1/models") return session->respond(modelList(models, anthropic, target, request.version()));
+        const std::string id = percentDecoded(path.substr(std::string_view("/v1/models/").size()));
+        return session->respond(modelEntry(models, anthropic, id, request.version()));
+    }
     if (m_admin && (path.starts_with("/admin/") || path == "/metrics")) return m_admin->handle(session, std::move(request));
     session->respond(errorResponse(family, 404, "not_found",
                                    "unknown path " + std::string(path) +
-                                       " (Fusebox serves /v1/chat/completions, /v1/embeddings, /v1/messages, "
-                                       "/v1/models, /healthz, /admin/v1/... and /metrics)",
+                                       " (Fusebox serves /v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings, "
+                                       "/v1/messages, /v1/messages/count_tokens, /v1/models, /healthz, "
+                                       "/admin/v1/... and /metrics)",
                                    std::nullopt, request.version()));
 }
 
@@ -61,22 +72,6 @@ Response ProxyHandler::protocolError(int status, const std::string& target, cons
     const char* type = status == 413 ? "request_too_large" : status == 431 ? "request_header_fields_too_large"
                                                                            : "invalid_request_error";
     return errorResponse(familyOfPath(pathOf(target)), status, type, message);
-}
-
-Response ProxyHandler::models(unsigned version) const {
-    // Every route name, and every PROVIDER/MODEL the routes name (the models we know exist at a provider).
-    nlohmann::json data = nlohmann::json::array();
-    std::set<std::string> seen;
-    const auto routes = m_context.routes.routes();
-    auto add = [&](const std::string& id, const std::string& owner) {
-        if (seen.insert(id).second)
-            data.push_back({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", owner}});
-    };
-    for (const auto& route : *routes) add(route.name, "fusebox");
-    for (const auto& route : *routes)
-        for (const auto& target : route.targets)
-            if (!target.model.empty()) add(target.provider + "/" + target.model, target.provider);
-    return jsonResponse(200, {{"object", "list"}, {"data", std::move(data)}}, version);
 }
 
 } // namespace fusebox

@@ -16,8 +16,6 @@ public:
     Response protocolError(int status, const std::string& target, const std::string& message) override;
 
 private:
-    Response models(unsigned version) const;
-
     ProxyContext& m_context;
     RequestHandler* m_admin = nullptr;
 };

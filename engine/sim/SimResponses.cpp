@@ -147,11 +147,14 @@ Endpoint endpointOf(std::string_view target) {
     if (path == "/v1/embeddings") return Endpoint::Embeddings;
     if (path == "/v1/messages") return Endpoint::Messages;
     if (path == "/v1/models") return Endpoint::Models;
+    if (path == "/v1/responses") return Endpoint::Responses;
+    if (path == "/v1/completions") return Endpoint::Completions;
+    if (path == "/v1/messages/count_tokens") return Endpoint::CountTokens;
     return Endpoint::Unknown;
 }
 
 Dialect dialectOf(Endpoint endpoint, std::string_view target) {
-    if (endpoint == Endpoint::Messages) return Dialect::Anthropic;
+    if (endpoint == Endpoint::Messages || endpoint == Endpoint::CountTokens) return Dialect::Anthropic;
     if (endpoint == Endpoint::Unknown && pathOnly(target).find("/messages") != std::string_view::npos)
         return Dialect::Anthropic;
     return Dialect::OpenAI;
@@ -174,9 +177,19 @@ int inputTokensFor(const nlohmann::json& request, Endpoint endpoint) {
     if (request.is_object()) {
         if (endpoint == Endpoint::Embeddings) {
             if (auto it = request.find("input"); it != request.end()) bytes = embeddingInputBytes(*it);
+        } else if (endpoint == Endpoint::Responses) {
+            if (auto it = request.find("instructions"); it != request.end()) bytes += textBytes(*it);
+            if (auto it = request.find("input"); it != request.end()) {
+                if (it->is_string()) bytes += it->get_ref<const std::string&>().size();
+                else if (it->is_array())
+                    for (const auto& item : *it)
+                        if (item.is_object() && item.contains("content")) bytes += textBytes(item["content"]);
+            }
+        } else if (endpoint == Endpoint::Completions) {
+            if (auto it = request.find("prompt"); it != request.end()) bytes = embeddingInputBytes(*it);
         } else {
             bytes = messagesBytes(request);
-            if (endpoint == Endpoint::Messages)
+            if (endpoint == Endpoint::Messages || endpoint == Endpoint::CountTokens)
                 if (auto it = request.find("system"); it != request.end()) bytes += textBytes(*it);
         }
     }
@@ -186,8 +199,13 @@ int inputTokensFor(const nlohmann::json& request, Endpoint endpoint) {
 int outputTokensFor(const nlohmann::json& request, Endpoint endpoint, int streamEvents) {
     int count = std::max(1, streamEvents);
     if (!request.is_object()) return count;
-    for (const char* key : {"max_tokens", "max_completion_tokens"}) {
-        if (endpoint == Endpoint::Messages && std::string_view(key) != "max_tokens") continue;
+    for (const char* key : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
+        const std::string_view name = key;
+        // Each API reads its own: Messages and legacy completions max_tokens, Responses max_output_tokens.
+        if (endpoint == Endpoint::Responses ? name != "max_output_tokens"
+            : endpoint == Endpoint::Messages || endpoint == Endpoint::Completions ? name != "max_tokens"
+                                                                                   : name == "max_output_tokens")
+            continue;
         if (auto it = request.find(key); it != request.end() && it->is_number_integer())
             count = std::min(count, std::max(1, it->get<int>()));
     }

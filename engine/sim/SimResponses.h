@@ -5,10 +5,13 @@
 //   input tokens  = ceil(B / 4), at least 1, where B is the byte length of all text in the request:
 //                   chat completions: every messages[].content (a string, or the `text` of each part);
 //                   messages: `system` (string or text blocks) plus every messages[].content likewise;
-//                   embeddings: every string in `input` (a token array counts 4 bytes per token).
+//                   embeddings: every string in `input` (a token array counts 4 bytes per token);
+//                   responses: `instructions` plus `input` (a string, or the content of every input item);
+//                   legacy completions: `prompt` (a string or a list of strings);
+//                   count_tokens: as messages (its answer is {"input_tokens": that number}).
 //                   Options::inputTokens > 0 replaces the formula with that fixed number.
 //   output tokens = the number of content events N = min(Options::streamEvents, max_tokens) (OpenAI also
-//                   reads max_completion_tokens), at least 1. Streamed or not, the answer is the same N
+//                   reads max_completion_tokens; the Responses API max_output_tokens), at least 1. Streamed or not, the answer is the same N
 //                   pieces. When max_tokens cut it short the finish reason is "length" / "max_tokens", else
 //                   "stop" / "end_turn".
 //   Anthropic also reports Options::cacheReadTokens / cacheCreationTokens (OpenAI: cached_tokens).
@@ -28,7 +31,7 @@
 namespace fusebox::sim {
 
 enum class Dialect { OpenAI, Anthropic };
-enum class Endpoint { ChatCompletions, Embeddings, Messages, Models, Unknown };
+enum class Endpoint { ChatCompletions, Embeddings, Messages, Models, Responses, Completions, CountTokens, Unknown };
 
 // By path (query ignored); an unknown path is still given the dialect its shape most resembles.
 Endpoint endpointOf(std::string_view path);
@@ -63,6 +66,7 @@ struct StreamScript {
     std::string preamble;
     std::vector<std::string> content;
     std::string epilogue;
+    int64_t firstContentSequence = -1; // Responses: the sequence_number of content[0] (events are numbered)
 };
 StreamScript chatCompletionStream(const Reply& reply);
 StreamScript messageStream(const Reply& reply);

@@ -1,5 +1,7 @@
 #include "sim/SimSession.h"
 
+#include "sim/SimOpenAiExtras.h"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -196,13 +198,27 @@ void SimSession::serve() {
         if (!json.contains("model") || !json["model"].is_string())
             return sendError(400, "fusebox sim: 'model' is required and must be a string");
         const Reply reply = replyFor(json);
-        const bool messages = m_endpoint == Endpoint::Messages;
-        if (m_endpoint != Endpoint::Embeddings && flag(json, "stream"))
-            return startStream(messages ? messageStream(reply) : chatCompletionStream(reply));
-        if (m_endpoint == Endpoint::Embeddings)
-            body = embeddingsBody(json, reply, m_state->options.embeddingDimensions);
-        else
-            body = messages ? messageBody(reply) : chatCompletionBody(reply);
+        m_reply = reply;
+        const bool streamed = flag(json, "stream");
+        switch (m_endpoint) {
+        case Endpoint::Embeddings: body = embeddingsBody(json, reply, m_state->options.embeddingDimensions); break;
+        case Endpoint::CountTokens: body = countTokensBody(reply); break;
+        case Endpoint::Messages:
+            if (streamed) return startStream(messageStream(reply));
+            body = messageBody(reply);
+            break;
+        case Endpoint::Responses:
+            if (streamed) return startStream(responsesStream(reply));
+            body = responsesBody(reply);
+            break;
+        case Endpoint::Completions:
+            if (streamed) return startStream(completionStream(reply));
+            body = completionBody(reply);
+            break;
+        default:
+            if (streamed) return startStream(chatCompletionStream(reply));
+            body = chatCompletionBody(reply);
+        }
     }
     // A plain answer has no in-band error: the provider's trouble shows as the fault's status instead.
     if (kind == FaultKind::StreamError) return sendError(m_fault->status, m_fault->message);
@@ -212,8 +228,11 @@ void SimSession::serve() {
 Reply SimSession::replyFor(const nlohmann::json& request) const {
     const Options& options = m_state->options;
     Reply reply;
-    reply.id =
-        (m_endpoint == Endpoint::Messages ? "msg_sim_" : "chatcmpl-sim-") + std::to_string(m_requestNumber);
+    const char* prefix = m_endpoint == Endpoint::Messages      ? "msg_sim_"
+                         : m_endpoint == Endpoint::Responses   ? "resp_sim_"
+                         : m_endpoint == Endpoint::Completions ? "cmpl-sim-"
+                                                               : "chatcmpl-sim-";
+    reply.id = prefix + std::to_string(m_requestNumber);
     reply.model = request["model"].get<std::string>();
     reply.created =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -272,7 +291,11 @@ void SimSession::startStream(StreamScript script) {
         // Clamped, so the fault always bites even when asked for more events than the answer has.
         m_plan.faultAt =
             std::min<std::size_t>(std::max(0, m_fault->afterEvents), m_plan.script.content.size());
-        m_plan.errorEvent = streamErrorEvent(m_dialect, m_fault->status, m_fault->message);
+        m_plan.errorEvent =
+            m_endpoint == Endpoint::Responses
+                ? responsesFailedEvent(m_reply, m_fault->status, m_fault->message,
+                                       m_plan.script.firstContentSequence + static_cast<int64_t>(m_plan.faultAt))
+                : streamErrorEvent(m_dialect, m_fault->status, m_fault->message);
     }
     m_state->counters.streamsStarted.fetch_add(1, std::memory_order_relaxed);
     setPhase(Phase::Streaming);

@@ -98,6 +98,7 @@ class SimSession : public std::enable_shared_from_this<SimSession> {
     Endpoint m_endpoint = Endpoint::Unknown;
     Dialect m_dialect = Dialect::OpenAI;
     std::optional<Fault> m_fault;
+    Reply m_reply; // of the answer being streamed
     StreamPlan m_plan;
 };
 

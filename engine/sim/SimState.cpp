@@ -45,6 +45,15 @@ uint64_t SimState::countRequest(Endpoint endpoint) {
     case Endpoint::Models:
         counters.models.fetch_add(1, std::memory_order_relaxed);
         break;
+    case Endpoint::Responses:
+        counters.responses.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case Endpoint::Completions:
+        counters.completions.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case Endpoint::CountTokens:
+        counters.countTokens.fetch_add(1, std::memory_order_relaxed);
+        break;
     case Endpoint::Unknown:
         counters.notFound.fetch_add(1, std::memory_order_relaxed);
         break;
@@ -71,6 +80,9 @@ Stats SimState::stats() const {
     s.embeddings = load(counters.embeddings);
     s.messages = load(counters.messages);
     s.models = load(counters.models);
+    s.responses = load(counters.responses);
+    s.completions = load(counters.completions);
+    s.countTokens = load(counters.countTokens);
     s.notFound = load(counters.notFound);
     s.connectionsAccepted = load(counters.connectionsAccepted);
     s.faultsInjected = load(counters.faultsInjected);
@@ -87,6 +99,7 @@ Stats SimState::stats() const {
 void SimState::resetCumulative() {
     for (auto* counter : {&counters.requests, &counters.chatCompletions, &counters.embeddings,
                           &counters.messages, &counters.models, &counters.notFound,
+                          &counters.responses, &counters.completions, &counters.countTokens,
                           &counters.connectionsAccepted, &counters.faultsInjected, &counters.streamsStarted,
                           &counters.streamsCompleted, &counters.streamsAborted, &counters.streamsCut})
         counter->store(0, std::memory_order_relaxed);

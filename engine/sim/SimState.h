@@ -20,6 +20,9 @@ struct Counters {
     std::atomic<uint64_t> embeddings{0};
     std::atomic<uint64_t> messages{0};
     std::atomic<uint64_t> models{0};
+    std::atomic<uint64_t> responses{0};
+    std::atomic<uint64_t> completions{0};
+    std::atomic<uint64_t> countTokens{0};
     std::atomic<uint64_t> notFound{0};
     std::atomic<uint64_t> connectionsAccepted{0};
     std::atomic<uint64_t> faultsInjected{0};

@@ -17,6 +17,9 @@ struct Stats {
     uint64_t embeddings = 0;
     uint64_t messages = 0;
     uint64_t models = 0;
+    uint64_t responses = 0;   // POST /v1/responses
+    uint64_t completions = 0; // POST /v1/completions (legacy)
+    uint64_t countTokens = 0; // POST /v1/messages/count_tokens
     uint64_t notFound = 0; // unknown paths
     uint64_t connectionsAccepted = 0;
     uint64_t faultsInjected = 0; // requests a fault was applied to
