@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs end-to-end tests with node's test runner: `run.sh [FILE.test.mjs ...]`, sdk.test.mjs when none is named.
-#   proxy.e2e_sdk     sdk.test.mjs                the official OpenAI, Anthropic and OpenAI Agents SDKs
-#   proxy.e2e_agents  agents/agents.test.mjs      Claude Code and Codex CLI themselves (README: "Coding agents")
+# Runs end-to-end tests with node's test runner: `run.sh [FILE.test.mjs ...]`, the SDK tests when none is named.
+#   proxy.e2e_sdk     sdk.test.mjs sdk_agents.test.mjs   the official OpenAI, Anthropic and OpenAI Agents SDKs
+#   proxy.e2e_agents  agents/agents.test.mjs             Claude Code and Codex CLI themselves
 # Needs FUSEBOX_BIN and FUSEBOX_SIM_SERVER (ctest sets them from the CMake targets). Installs the pinned packages
 # with `npm ci` into tests/e2e/node_modules (git-ignored) when they are missing or older than package-lock.json.
 set -euo pipefail
@@ -23,5 +23,5 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
 fi
 
 # Bounded twice: each test has its own timeout, and the whole run has this one.
-[ $# -gt 0 ] || set -- sdk.test.mjs
+[ $# -gt 0 ] || set -- sdk.test.mjs sdk_agents.test.mjs
 exec timeout -k 5 "${FUSEBOX_E2E_TIMEOUT_S:-150}" "$node" --test --test-reporter=spec "$@"

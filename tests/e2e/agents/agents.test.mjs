@@ -10,22 +10,9 @@ import { describe, test } from 'node:test';
 import { CLIENT_KEY, missingAgents, runClaude, runCodex, shellCall } from './agents.mjs';
 import { CONSECUTIVE_FAILURES, describeTraffic, providerState, startAgentStack } from './agent_stack.mjs';
 import { ANSWER_PREFIX } from './mock_providers.mjs';
+import { awaitingSkip } from './awaiting.mjs';
 
 const TEST_TIMEOUT_MS = 60_000;
-
-// Scenarios that need proxy work not on this branch yet; they are written and ready, and are skipped unless
-// FUSEBOX_E2E_AWAITING=run. After the merge of a branch, delete the names it enables from this list.
-//   responses: POST /v1/responses (Codex speaks only the Responses API)
-//   translate: tools and tool results crossing between Chat Completions, Responses and Messages
-export const AWAITING_MERGE = new Map([
-  ['Claude Code: Anthropic primary 503 storm -> OpenAI Chat Completions backup', 'translate'],
-  ['Codex: healthy Responses provider', 'responses'],
-  ['Codex: Responses primary 503 storm -> Responses backup', 'responses'],
-  ['Codex: Responses primary hangs -> Responses backup', 'responses'],
-  ['Codex: Responses primary 503 storm -> Anthropic backup', 'responses + translate'],
-  ['Codex: Responses primary 503 storm -> Chat Completions ("api": "chat") backup', 'responses + translate'],
-]);
-const RUN_AWAITING = process.env.FUSEBOX_E2E_AWAITING === 'run';
 
 const missing = missingAgents();
 
@@ -36,9 +23,7 @@ function marker() {
 // One scenario: the agent, the providers (the last healthy one is the one that must answer), and whether the
 // agent talks to Fusebox or to the only mock directly.
 function scenario(name, { agent, providers, direct = false }) {
-  const awaiting = AWAITING_MERGE.get(name);
-  const skip = missing.length ? `agent not installed: ${missing.join('; ')}`
-    : awaiting && !RUN_AWAITING ? `awaits branch ${awaiting} (FUSEBOX_E2E_AWAITING=run runs it)` : false;
+  const skip = missing.length ? `agent not installed: ${missing.join('; ')}` : awaitingSkip(name);
   test(name, { timeout: TEST_TIMEOUT_MS, skip }, async () => {
     const mark = marker();
     const command = `echo ${mark} > out.txt && cat out.txt`;

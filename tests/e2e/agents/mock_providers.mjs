@@ -13,6 +13,8 @@ export const MOCK_KEY = 'mock-provider-key';
 
 // The answer of turn 2 starts with this, then quotes the tool's output.
 export const ANSWER_PREFIX = 'Mock model saw the tool output:';
+// The answer to a request that offers no tool the script wants (a plain question, an agent's side call).
+export const PLAIN_ANSWER = 'Mock model: ok.';
 
 const id = (prefix) => `${prefix}${randomBytes(12).toString('hex')}`;
 const tokensOf = (value) => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
@@ -71,7 +73,7 @@ function decide(api, body, script) {
   if (result) return { kind: 'text', text: `${ANSWER_PREFIX} ${script.quote(result.output)}`, toolResult: result };
   const call = script.pickTool(offeredTools(api, body));
   if (call) return { kind: 'tool', name: call.name, args: call.args };
-  return { kind: 'text', text: 'ok' };
+  return { kind: 'text', text: PLAIN_ANSWER };
 }
 
 // ---- the three wire formats ------------------------------------------------------------------------------------
