@@ -258,6 +258,45 @@ function splitInto(text, parts) {
   return pieces.length ? pieces : [''];
 }
 
+// ---- what each API accepts -------------------------------------------------------------------------------------
+
+// The real APIs reject a body field they do not know with a 400 (Anthropic: "X: Extra inputs are not permitted";
+// OpenAI: "Unrecognized request argument supplied: X"), so a field leaking from one API into another through a
+// translation fails here as it would there. The lists are the documented request fields, betas included.
+const KNOWN_FIELDS = {
+  anthropic: ['model', 'messages', 'max_tokens', 'system', 'metadata', 'stop_sequences', 'stream', 'temperature',
+    'top_k', 'top_p', 'tools', 'tool_choice', 'thinking', 'service_tier', 'container', 'mcp_servers',
+    'context_management', 'output_config', 'output_format', 'inference_geo'],
+  responses: ['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'store',
+    'include', 'prompt_cache_key', 'prompt_cache_retention', 'client_metadata', 'stream', 'stream_options',
+    'max_output_tokens', 'max_tool_calls', 'metadata', 'previous_response_id', 'conversation', 'temperature', 'top_p',
+    'top_logprobs', 'text', 'truncation', 'user', 'safety_identifier', 'service_tier', 'background', 'prompt'],
+  chat: ['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'parallel_tool_calls', 'temperature',
+    'top_p', 'max_tokens', 'max_completion_tokens', 'n', 'stop', 'presence_penalty', 'frequency_penalty', 'logit_bias',
+    'logprobs', 'top_logprobs', 'response_format', 'seed', 'user', 'metadata', 'store', 'reasoning_effort',
+    'modalities', 'audio', 'prediction', 'service_tier', 'web_search_options', 'verbosity', 'safety_identifier',
+    'prompt_cache_key', 'functions', 'function_call'],
+};
+const ROLES = { anthropic: ['user', 'assistant'], chat: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] };
+
+// Why the API would refuse this body with a 400, or null.
+function refusal(api, body) {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'the body must be a JSON object';
+  if (typeof body.model !== 'string') return 'model: Field required';
+  const unknown = Object.keys(body).filter((k) => !KNOWN_FIELDS[api].includes(k));
+  if (unknown.length) {
+    return api === 'anthropic' ? `${unknown[0]}: Extra inputs are not permitted`
+      : `Unrecognized request argument supplied: ${unknown[0]}`;
+  }
+  if (api === 'anthropic' && !Number.isInteger(body.max_tokens)) return 'max_tokens: Field required';
+  const messages = api === 'responses' ? [] : body.messages;
+  if (api !== 'responses' && !Array.isArray(messages)) return 'messages: Field required';
+  for (const [i, m] of messages.entries()) {
+    if (!ROLES[api].includes(m?.role)) return `messages.${i}.role: Input should be one of ${ROLES[api].join(', ')}`;
+  }
+  return null;
+}
+
 // ---- errors, in each API's own shape ---------------------------------------------------------------------------
 
 function sendError(res, api, status, message, extraHeaders = {}) {
@@ -372,9 +411,8 @@ export class MockProvider {
     if (this.fault?.status) {
       return reply(this.fault.status, () => sendError(res, this.api, this.fault.status, 'mock: the provider is failing'));
     }
-    if (!record.body || typeof record.body.model !== 'string') {
-      return reply(400, () => sendError(res, this.api, 400, 'mock: model: required'));
-    }
+    const refused = refusal(this.api, record.body);
+    if (refused) return reply(400, () => sendError(res, this.api, 400, refused));
     const decision = decide(this.api, record.body, this.script);
     if (decision.kind === 'tool') {
       decision.callId = this.api === 'anthropic' ? id('toolu_') : id('call_');
