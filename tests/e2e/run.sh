@@ -14,7 +14,7 @@ npm=${FUSEBOX_NPM:-npm}
 export FUSEBOX_BIN FUSEBOX_SIM_SERVER
 
 # npm ci writes node_modules/.package-lock.json; a lock file newer than that means the install is stale.
-# The agents' native binaries make this a ~250 MB download on a cold npm cache: bounded at 5 minutes.
+# The agents' native binaries make this a ~350 MB download (~920 MB unpacked) on a cold npm cache: bounded at 5 min.
 # --ignore-scripts: no package's install script runs; the tests call the agents' platform binaries directly.
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
