@@ -97,6 +97,8 @@ describe('Claude Code', () => {
     agent: 'claude', providers: [{ id: 'an-primary', api: 'anthropic', fault: STORM }, { id: 'an-backup', api: 'anthropic' }] });
   scenario('Claude Code: Anthropic primary hangs -> Anthropic backup', {
     agent: 'claude', providers: [{ id: 'an-primary', api: 'anthropic', fault: 'hang' }, { id: 'an-backup', api: 'anthropic' }] });
+  scenario('Claude Code: Anthropic primary overloaded in-stream -> Anthropic backup', {
+    agent: 'claude', providers: [{ id: 'an-primary', api: 'anthropic', fault: 'overloaded_in_stream' }, { id: 'an-backup', api: 'anthropic' }] });
   scenario('Claude Code: Anthropic primary 503 storm -> OpenAI Chat Completions backup', {
     agent: 'claude', providers: [{ id: 'an-primary', api: 'anthropic', fault: STORM }, { id: 'oa-chat', api: 'chat' }] });
 });
@@ -110,6 +112,8 @@ describe('Codex CLI', () => {
     agent: 'codex', providers: [{ id: 'oa-primary', api: 'responses', fault: STORM }, { id: 'oa-backup', api: 'responses' }] });
   scenario('Codex: Responses primary hangs -> Responses backup', {
     agent: 'codex', providers: [{ id: 'oa-primary', api: 'responses', fault: 'hang' }, { id: 'oa-backup', api: 'responses' }] });
+  scenario('Codex: Responses primary fails in-stream (response.failed) -> Responses backup', {
+    agent: 'codex', providers: [{ id: 'oa-primary', api: 'responses', fault: 'overloaded_in_stream' }, { id: 'oa-backup', api: 'responses' }] });
   scenario('Codex: Responses primary 503 storm -> Anthropic backup', {
     agent: 'codex', providers: [{ id: 'oa-primary', api: 'responses', fault: STORM }, { id: 'an-backup', api: 'anthropic' }] });
   scenario('Codex: Responses primary 503 storm -> Chat Completions ("api": "chat") backup', {

@@ -8,6 +8,7 @@ export const AWAITING_MERGE = new Map([
   ['Codex: healthy Responses provider', 'responses'],
   ['Codex: Responses primary 503 storm -> Responses backup', 'responses'],
   ['Codex: Responses primary hangs -> Responses backup', 'responses'],
+  ['Codex: Responses primary fails in-stream (response.failed) -> Responses backup', 'responses'],
   ['Codex: Responses primary 503 storm -> Anthropic backup', 'responses + translate'],
   ['Codex: Responses primary 503 storm -> Chat Completions ("api": "chat") backup', 'responses + translate'],
   // sdk_agents.test.mjs

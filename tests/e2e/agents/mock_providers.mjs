@@ -313,6 +313,29 @@ function sendError(res, api, status, message, extraHeaders = {}) {
   res.end(JSON.stringify(body));
 }
 
+// A stream that opens normally and then fails before its first content event.
+function failInStream(res, api, body) {
+  startSse(res);
+  if (api === 'anthropic') {
+    sse(res, 'message_start', { type: 'message_start', message: { id: id('msg_'), type: 'message', role: 'assistant',
+      model: body.model, content: [], stop_reason: null, stop_sequence: null,
+      usage: { input_tokens: tokensOf(body.messages), output_tokens: 1 } } });
+    sse(res, 'error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+  } else if (api === 'responses') {
+    const response = { id: id('resp_'), object: 'response', created_at: Math.floor(Date.now() / 1000),
+      status: 'in_progress', model: body.model, output: [], usage: null, error: null };
+    sse(res, 'response.created', { type: 'response.created', sequence_number: 0, response });
+    sse(res, 'response.failed', { type: 'response.failed', sequence_number: 1, response: { ...response,
+      status: 'failed', error: { code: 'server_error', message: 'The server had an error processing your request.' } } });
+  } else {
+    sse(res, null, { id: id('chatcmpl-'), object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000),
+      model: body.model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    sse(res, null, { error: { message: 'The server had an error processing your request.', type: 'server_error',
+      param: null, code: null } });
+  }
+  res.end();
+}
+
 // ---- the server ------------------------------------------------------------------------------------------------
 
 const PATHS = {
@@ -331,7 +354,10 @@ export class MockProvider {
     this.key = key;
     this.script = { pickTool, quote, issuedCallIds: new Set() };
     this.requests = []; // {method, path, headers, body, decision, status}
-    this.fault = null; // null | {status} (every model call answers that status) | 'hang' (never answers)
+    // null | {status} (every model call answers that status) | 'hang' (never answers) | 'overloaded_in_stream'
+    // (a streamed call starts with 200 and its opening event, then fails in-band before any content, as Anthropic
+    // does with overloaded_error and OpenAI with response.failed / an error chunk).
+    this.fault = null;
     this.sockets = new Set();
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (socket) => {
@@ -413,6 +439,9 @@ export class MockProvider {
     }
     const refused = refusal(this.api, record.body);
     if (refused) return reply(400, () => sendError(res, this.api, 400, refused));
+    if (this.fault === 'overloaded_in_stream' && record.body.stream) {
+      return reply(200, () => failInStream(res, this.api, record.body));
+    }
     const decision = decide(this.api, record.body, this.script);
     if (decision.kind === 'tool') {
       decision.callId = this.api === 'anthropic' ? id('toolu_') : id('call_');
