@@ -135,13 +135,17 @@ export function runClaude({ baseUrl, apiKey = CLIENT_KEY, prompt, model = 'claud
 // wire_api, no approvals, no sandbox (the test's temp dir is the whole world it touches), nothing fetched from
 // the internet (plugins, remote plugins and apps sync from github.com / chatgpt.com at start-up: off).
 export function runCodex({ baseUrl, apiKey = CLIENT_KEY, prompt, model = 'gpt-5.1-codex', wireApi = 'responses',
-  home, work, timeoutMs }) {
+  home, work, timeoutMs, crossApi = false }) {
   const config = [
     `model = ${JSON.stringify(model)}`,
     'model_provider = "fusebox"',
     'approval_policy = "never"',
     'sandbox_mode = "danger-full-access"',
     'check_for_update_on_startup = false',
+    // Only for falling over to another API: Codex's default tools include two that have no counterpart outside
+    // the Responses API (web_search, which OpenAI runs itself, and the multi_agent_v1 `namespace` of sub-agent
+    // tools), and Fusebox skips a target a request cannot reach whole.
+    ...(crossApi ? ['web_search = "disabled"'] : []),
     '',
     '[analytics]',
     'enabled = false',
@@ -150,6 +154,7 @@ export function runCodex({ baseUrl, apiKey = CLIENT_KEY, prompt, model = 'gpt-5.
     'plugins = false',
     'remote_plugin = false',
     'apps = false',
+    ...(crossApi ? ['multi_agent = false'] : []),
     '',
     '[model_providers.fusebox]',
     'name = "Fusebox"',

@@ -20,9 +20,9 @@ function marker() {
   return `fusebox-${Math.floor(Math.random() * 1e9)}-marker`;
 }
 
-// One scenario: the agent, the providers (the last healthy one is the one that must answer), and whether the
-// agent talks to Fusebox or to the only mock directly.
-function scenario(name, { agent, providers, direct = false }) {
+// One scenario: the agent, the providers (the last healthy one is the one that must answer), whether the agent
+// talks to Fusebox or to the only mock directly, and (Codex) whether it is set up to cross APIs (agents.mjs).
+function scenario(name, { agent, providers, direct = false, crossApi = false }) {
   const skip = missing.length ? `agent not installed: ${missing.join('; ')}` : awaitingSkip(name);
   test(name, { timeout: TEST_TIMEOUT_MS, skip }, async () => {
     const mark = marker();
@@ -42,7 +42,7 @@ function scenario(name, { agent, providers, direct = false }) {
       const common = { prompt, home: stack.home, work: stack.work, apiKey: stack.apiKey ?? CLIENT_KEY };
       run = agent === 'claude'
         ? await runClaude({ ...common, baseUrl: stack.anthropicBaseUrl })
-        : await runCodex({ ...common, baseUrl: stack.openaiBaseUrl });
+        : await runCodex({ ...common, baseUrl: stack.openaiBaseUrl, crossApi });
       const why = () => `\n--- agent exit ${run.code ?? run.signal} after ${run.ms} ms${run.timedOut ? ' (TIMED OUT)' : ''}`
         + `\n--- stdout ---\n${run.stdout.slice(-3000)}\n--- stderr (tail) ---\n${run.stderr.slice(-3000)}`
         + `\n--- what the mocks saw ---\n${describeTraffic(stack)}`;
@@ -115,7 +115,9 @@ describe('Codex CLI', () => {
   scenario('Codex: Responses primary fails in-stream (response.failed) -> Responses backup', {
     agent: 'codex', providers: [{ id: 'oa-primary', api: 'responses', fault: 'overloaded_in_stream' }, { id: 'oa-backup', api: 'responses' }] });
   scenario('Codex: Responses primary 503 storm -> Anthropic backup', {
-    agent: 'codex', providers: [{ id: 'oa-primary', api: 'responses', fault: STORM }, { id: 'an-backup', api: 'anthropic' }] });
+    agent: 'codex', crossApi: true,
+    providers: [{ id: 'oa-primary', api: 'responses', fault: STORM }, { id: 'an-backup', api: 'anthropic' }] });
   scenario('Codex: Responses primary 503 storm -> Chat Completions ("api": "chat") backup', {
-    agent: 'codex', providers: [{ id: 'oa-primary', api: 'responses', fault: STORM }, { id: 'oa-chat', api: 'chat', chatOnly: true }] });
+    agent: 'codex', crossApi: true,
+    providers: [{ id: 'oa-primary', api: 'responses', fault: STORM }, { id: 'oa-chat', api: 'chat', chatOnly: true }] });
 });
