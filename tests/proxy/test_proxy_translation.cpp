@@ -216,14 +216,14 @@ private slots:
     void aRequestThatCannotCrossSkipsTheTargetWithoutACall() {
         rig->sim(0).setFault(sim::Fault::httpError(503));
         json request = openAiRequest(false);
-        request["tools"] = json::parse(R"([{"type":"function","function":{"name":"f","parameters":{}}}])");
+        request["n"] = 2; // several choices: Anthropic gives one
         auto reply = rig->client().post("/v1/chat/completions", request.dump());
         QCOMPARE(reply.status, 503);
         const json attempts = json::parse(reply.body)["error"]["fusebox"]["attempts"];
         QCOMPARE(attempts.size(), std::size_t{2});
         QCOMPARE(attempts[1]["provider"], json("claude"));
         const std::string reason = attempts[1]["reason"];
-        QVERIFY2(reason.find("'tools' has no counterpart") != std::string::npos, reason.c_str());
+        QVERIFY2(reason.find("'n' (several choices) has no counterpart") != std::string::npos, reason.c_str());
         QCOMPARE(rig->sim(1).stats().requests, uint64_t{0});
     }
 
