@@ -98,8 +98,8 @@ json ResponsesStreamEncoder::response(const char* status) const {
 std::string ResponsesStreamEncoder::start() {
     if (m_started) return {};
     m_started = true;
-    return event("response.created", {{"response", response("in_progress")}}) +
-           event("response.in_progress", {{"response", response("in_progress")}});
+    std::string out = event("response.created", {{"response", response("in_progress")}}); // numbered in order
+    return out + event("response.in_progress", {{"response", response("in_progress")}});
 }
 
 std::string ResponsesStreamEncoder::textDelta(const std::string& text, bool refusal) {
@@ -145,8 +145,8 @@ std::string ResponsesStreamEncoder::closePart() {
     json partDone = where;
     partDone["part"] = part;
     m_parts.push_back(part);
-    return event(m_partIsRefusal ? "response.refusal.done" : "response.output_text.done", std::move(done)) +
-           event("response.content_part.done", std::move(partDone));
+    std::string out = event(m_partIsRefusal ? "response.refusal.done" : "response.output_text.done", std::move(done));
+    return out + event("response.content_part.done", std::move(partDone));
 }
 
 std::string ResponsesStreamEncoder::closeMessage() {
@@ -167,11 +167,11 @@ std::string ResponsesStreamEncoder::closeCall(int64_t key) {
     m_calls.erase(it);
     const json item = callItem(call.itemId, "completed", call.callId, call.name, call.arguments);
     m_output[std::size_t(call.outputIndex)] = item;
-    return event("response.function_call_arguments.done", {{"item_id", call.itemId},
-                                                           {"output_index", call.outputIndex},
-                                                           {"name", call.name},
-                                                           {"arguments", call.arguments}}) +
-           event("response.output_item.done", {{"output_index", call.outputIndex}, {"item", item}});
+    std::string out = event("response.function_call_arguments.done", {{"item_id", call.itemId},
+                                                                      {"output_index", call.outputIndex},
+                                                                      {"name", call.name},
+                                                                      {"arguments", call.arguments}});
+    return out + event("response.output_item.done", {{"output_index", call.outputIndex}, {"item", item}});
 }
 
 std::string ResponsesStreamEncoder::encode(const StreamPiece& piece, const Tokens& tokens) {
@@ -232,7 +232,8 @@ std::string ResponsesStreamEncoder::error(const StreamEventInfo& info) {
     json failed = response("failed");
     failed["error"] = {{"code", info.errorOutcome == Outcome::RateLimited ? "rate_limit_exceeded" : "server_error"},
                        {"message", info.errorMessage}};
-    return start() + event("response.failed", {{"response", std::move(failed)}});
+    std::string out = start();
+    return out + event("response.failed", {{"response", std::move(failed)}});
 }
 
 } // namespace fusebox::translation
