@@ -79,15 +79,14 @@ std::optional<Answer> decodeMessagesAnswer(const json& answer, JsonReader& r) {
 std::optional<json> encodeMessagesAnswer(const Answer& answer, std::string& error) {
     json content = json::array();
     bool refused = false;
-    for (std::size_t i = 0; i < answer.content.size(); ++i) {
-        const Part& part = answer.content[i];
+    for (const Part& part : answer.content) {
         if (part.kind == Part::Kind::Text || part.kind == Part::Kind::Refusal) {
             refused = refused || part.kind == Part::Kind::Refusal;
             if (!part.text.empty()) content.push_back({{"type", "text"}, {"text", part.text}});
         } else if (part.kind == Part::Kind::ToolCall) {
             auto input = argumentsObject(part.call.arguments);
             if (!input) {
-                error = "the arguments of tool call " + std::to_string(i) + " ('" + clipUtf8(part.call.name, 64) +
+                error = "the arguments of tool call '" + clipUtf8(part.call.id, 64) + "' ('" + clipUtf8(part.call.name, 64) +
                         "') are not a JSON object, which an Anthropic client's tool_use input must be";
                 return std::nullopt;
             }
