@@ -183,6 +183,8 @@ std::optional<Request> decodeMessagesRequest(const json& body, Problems& p) {
     out.stream = r.boolean(body, "stream").value_or(false);
     if (const json* metadata = r.object(body, "metadata")) out.user = r.string(*metadata, "user_id", "metadata");
     // Dropped: thinking (a hint to think first; its blocks are never faked on the way back), top_k, service_tier.
+    // A thinking of the wrong shape is still the request's own fault.
+    if (const json* thinking = r.object(body, "thinking")) (void)r.stringOr(*thinking, "type", "", "thinking");
     if (p.any()) return std::nullopt;
     return out;
 }
