@@ -35,7 +35,8 @@ void check(bool condition) {
     if (!condition) __builtin_trap();
 }
 
-constexpr ApiEndpoint kEndpoints[] = {ApiEndpoint::ChatCompletions, ApiEndpoint::Embeddings, ApiEndpoint::Messages};
+constexpr ApiEndpoint kEndpoints[] = {ApiEndpoint::ChatCompletions, ApiEndpoint::Embeddings, ApiEndpoint::Messages,
+                                      ApiEndpoint::Responses};
 
 // Both families, a route that crosses them, routes that stay in one family, a chain with a provider twice, a
 // provider without a key, and a target model with a '/' in it.
