@@ -299,6 +299,31 @@ private slots:
         }
     }
 
+    void callsThatShareAnIndexAreTwoCalls() {
+        // Some OpenAI-compatible servers send each parallel call whole, all at index 0, told apart by their ids.
+        std::string bytes;
+        for (const auto& [id, args] : {std::pair{"call_x", kArgsA}, std::pair{"call_y", kArgsB}})
+            bytes += data(chatChunk({{"tool_calls", {{{"index", 0}, {"id", id}, {"type", "function"},
+                                                       {"function", {{"name", "f"}, {"arguments", args}}}}}}}));
+        bytes += data(chatChunk(json::object(), "tool_calls")) + "data: [DONE]\n\n";
+        std::map<std::string, std::string> argsById;
+        std::map<int, std::string> idByBlock;
+        for (const auto& e : translateStream(bytes, ApiEndpoint::ChatCompletions, ApiEndpoint::Messages, false, 5)) {
+            if (e.name == "content_block_start") idByBlock[e.data["index"].get<int>()] = e.data["content_block"]["id"];
+            if (e.name == "content_block_delta")
+                argsById[idByBlock[e.data["index"].get<int>()]] += e.data["delta"]["partial_json"].get<std::string>();
+        }
+        QCOMPARE(idByBlock.size(), std::size_t{2});
+        QCOMPARE(argsById["call_x"], kArgsA);
+        QCOMPARE(argsById["call_y"], kArgsB);
+        const auto responses = translateStream(bytes, ApiEndpoint::ChatCompletions, ApiEndpoint::Responses, false, 0);
+        const json output = responses.back().data["response"]["output"];
+        QCOMPARE(output.size(), std::size_t{2});
+        QCOMPARE(output[0]["call_id"], json("call_x"));
+        QCOMPARE(output[0]["arguments"], json(kArgsA));
+        QCOMPARE(output[1]["arguments"], json(kArgsB));
+    }
+
     void stopReasonsCross() {
         // Cut at max tokens: Anthropic's max_tokens, a Responses client's response.incomplete.
         std::string bytes = data(chatChunk({{"content", "abc"}})) + data(chatChunk(json::object(), "length")) +

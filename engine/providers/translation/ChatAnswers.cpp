@@ -153,17 +153,22 @@ void ChatStreamDecoder::decode(const SseEvent& event, JsonReader& r, std::vector
                 const std::string arguments =
                     function ? r.stringOr(*function, "arguments", "", callAt + ".function") : "";
                 if (r.failed()) return;
-                if (!m_calls.contains(key)) {
-                    m_calls[key] = true;
-                    std::string id = r.stringOr(call, "id", "", callAt);
-                    if (id.empty()) id = "call_" + std::to_string(key);
-                    out.push_back(StreamPiece::toolStart(key, id, name));
+                const std::string id = r.stringOr(call, "id", "", callAt);
+                auto begun = m_calls.find(key);
+                // Some OpenAI-compatible servers give every call of a turn the same index: a new id at an index
+                // already begun is another call.
+                if (begun == m_calls.end() || (!id.empty() && id != begun->second.id)) {
+                    if (begun != m_calls.end()) out.push_back(StreamPiece::toolEnd(begun->second.key));
+                    const int64_t pivotKey = m_nextKey++;
+                    begun = m_calls.insert_or_assign(key, Call{pivotKey, id}).first;
+                    out.push_back(StreamPiece::toolStart(
+                        pivotKey, id.empty() ? "call_" + std::to_string(pivotKey) : id, name));
                 }
-                if (!arguments.empty()) out.push_back(StreamPiece::toolArguments(key, arguments));
+                if (!arguments.empty()) out.push_back(StreamPiece::toolArguments(begun->second.key, arguments));
             }
         }
         if (auto finish = r.string(choice, "finish_reason", at); finish && !finish->empty()) {
-            for (const auto& [key, begun] : m_calls) out.push_back(StreamPiece::toolEnd(key));
+            for (const auto& [index, begun] : m_calls) out.push_back(StreamPiece::toolEnd(begun.key));
             m_calls.clear();
             out.push_back(StreamPiece::finish(stopFromFinishReason(*finish)));
         }

@@ -29,7 +29,12 @@ public:
 
 private:
     bool m_started = false;
-    std::map<int64_t, bool> m_calls; // the calls begun, by the provider's index
+    struct Call {
+        int64_t key = 0; // the call's key in the pivot
+        std::string id;
+    };
+    std::map<int64_t, Call> m_calls; // the calls begun, by the provider's index
+    int64_t m_nextKey = 0;
     int64_t m_reasoningTokens = 0;   // from the usage chunk's completion_tokens_details (the dialect keeps no such count)
 };
 
