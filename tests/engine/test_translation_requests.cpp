@@ -149,6 +149,17 @@ private slots:
         QCOMPARE(messages.size(), std::size_t{6});
     }
 
+    void anAssistantsRefusalInTheHistoryCrossesAsItsWords() {
+        json body = {{"model", "m"}};
+        body["messages"] = {{{"role", "user"}, {"content", "x"}},
+                            {{"role", "assistant"}, {"content", {{{"type", "refusal"}, {"refusal", "No."}}}}},
+                            {{"role", "assistant"}, {"content", nullptr}, {"refusal", "Still no."}},
+                            {{"role", "user"}, {"content", "please"}}};
+        const json sent = translated(body, ApiEndpoint::ChatCompletions, ApiEndpoint::Messages);
+        QCOMPARE(sent["messages"][1]["content"],
+                 json::parse(R"([{"type":"text","text":"No."},{"type":"text","text":"Still no."}])"));
+    }
+
     void codexRequestToChat() {
         const json sent = translated(codexRequest(), ApiEndpoint::Responses, ApiEndpoint::ChatCompletions);
         QCOMPARE(sent["model"], json("target-model"));

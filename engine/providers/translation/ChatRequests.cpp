@@ -59,12 +59,30 @@ bool userParts(const json& content, const std::string& at, Problems& p, std::vec
 
 bool assistantTurn(const json& message, const std::string& at, Problems& p, std::vector<Turn>& turns) {
     Turn turn{Role::Assistant, {}};
-    auto text = textContent(JsonReader::member(message, "content"), JsonReader::path(at, "content"),
-                            {"text", "refusal"}, p);
-    if (!text) return false;
-    // A refusal part carries its words in "refusal", not "text": textContent takes only "text".
-    if (text->empty()) text = p.reader.stringOr(message, "refusal", "", at);
-    if (!text->empty()) turn.parts.push_back(Part::textPart(*text));
+    // Its words: a string, or text and refusal parts; or, with no content, a refusal of its own.
+    std::string text;
+    const json* content = JsonReader::member(message, "content");
+    const std::string contentAt = JsonReader::path(at, "content");
+    if (content && content->is_string()) {
+        text = content->get<std::string>();
+    } else if (content && content->is_array()) {
+        for (std::size_t i = 0; i < content->size(); ++i) {
+            const json& part = (*content)[i];
+            const std::string partAt = JsonReader::indexPath(contentAt, i);
+            const std::string type = p.reader.stringOr(part, "type", "", partAt);
+            if (type != "text" && type != "refusal") {
+                if (!p.reader.failed())
+                    p.refuse("'" + partAt + "' of type '" + clipUtf8(type, 64) + "' has no counterpart in the other API");
+                return false;
+            }
+            text += p.reader.stringOr(part, type, "", partAt);
+        }
+    } else if (content) {
+        p.reader.fail(contentAt, "", "text or a list of parts", *content);
+    }
+    if (text.empty()) text = p.reader.stringOr(message, "refusal", "", at);
+    if (p.reader.failed()) return false;
+    if (!text.empty()) turn.parts.push_back(Part::textPart(text));
     if (const json* calls = p.reader.array(message, "tool_calls", at)) {
         for (std::size_t i = 0; i < calls->size(); ++i) {
             const json& call = (*calls)[i];
