@@ -200,6 +200,33 @@ private slots:
             {"type":"text","text":"Now commit."}])"));
     }
 
+    void parallelFunctionCallItemsAreOneTurnEachSide() {
+        json body = {{"model", "m"}, {"parallel_tool_calls", false}, {"max_output_tokens", 300}};
+        body["tool_choice"] = {{"type", "function"}, {"name", "read"}};
+        body["tools"] = {{{"type", "function"}, {"name", "read"}, {"parameters", {{"type", "object"}}}}};
+        body["input"] = {{{"role", "user"}, {"content", "read both"}},
+                         {{"type", "function_call"}, {"call_id", "c1"}, {"name", "read"}, {"arguments", "{}"}},
+                         {{"type", "function_call"}, {"call_id", "c2"}, {"name", "read"}, {"arguments", ""}},
+                         {{"type", "function_call_output"}, {"call_id", "c1"}, {"output", "one"}},
+                         {{"type", "function_call_output"}, {"call_id", "c2"},
+                          {"output", {{{"type", "input_text"}, {"text", "two"}}}}}};
+        const json sent = translated(body, ApiEndpoint::Responses, ApiEndpoint::Messages);
+        QCOMPARE(sent["max_tokens"], json(300));
+        QCOMPARE(sent["tool_choice"], json::parse(R"({"type":"tool","name":"read","disable_parallel_tool_use":true})"));
+        QCOMPARE(sent["messages"].size(), std::size_t{3});
+        QCOMPARE(sent["messages"][1]["content"], json::parse(R"([{"type":"tool_use","id":"c1","name":"read","input":{}},
+            {"type":"tool_use","id":"c2","name":"read","input":{}}])"));
+        QCOMPARE(sent["messages"][2]["content"], json::parse(R"([{"type":"tool_result","tool_use_id":"c1","content":"one"},
+            {"type":"tool_result","tool_use_id":"c2","content":"two"}])"));
+        const json chat = translated(body, ApiEndpoint::Responses, ApiEndpoint::ChatCompletions);
+        QCOMPARE(chat["messages"][1]["tool_calls"].size(), std::size_t{2});
+        QCOMPARE(chat["messages"][1]["tool_calls"][1]["function"]["arguments"], json("{}"));
+        QCOMPARE(chat["messages"][2]["tool_call_id"], json("c1"));
+        QCOMPARE(chat["messages"][3]["tool_call_id"], json("c2"));
+        QCOMPARE(chat["parallel_tool_calls"], json(false));
+        QCOMPARE(chat["tool_choice"], json::parse(R"({"type":"function","function":{"name":"read"}})"));
+    }
+
     void whatCannotCrossIsRefusedNamingTheField_data() {
         QTest::addColumn<int>("from");
         QTest::addColumn<int>("to");

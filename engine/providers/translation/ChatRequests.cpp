@@ -248,10 +248,11 @@ std::optional<json> encodeChatRequest(const Request& request, const std::string&
             std::string text;
             json calls = json::array();
             for (const Part& part : turn.parts) {
-                if (part.kind == Part::Kind::ToolCall)
+                if (part.kind == Part::Kind::ToolCall) // a call without arguments: an empty object, never ""
                     calls.push_back({{"id", part.call.id},
                                      {"type", "function"},
-                                     {"function", {{"name", part.call.name}, {"arguments", part.call.arguments}}}});
+                                     {"function", {{"name", part.call.name},
+                                                   {"arguments", part.call.arguments.empty() ? "{}" : part.call.arguments}}}});
                 else if (part.kind == Part::Kind::Text || part.kind == Part::Kind::Refusal)
                     text += part.text;
             }
