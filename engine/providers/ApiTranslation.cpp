@@ -98,4 +98,12 @@ std::optional<std::string> StreamTranslator::translate(const SseEvent& event, co
     return out;
 }
 
+std::string StreamTranslator::streamError(const std::string& message) {
+    StreamEventInfo info;
+    info.error = true;
+    info.errorOutcome = Outcome::BadResponse;
+    info.errorMessage = message;
+    return m_encoder->error(info);
+}
+
 } // namespace fusebox

@@ -68,6 +68,9 @@ public:
     // cannot be put in the client's framing (error() names the field): the exchange treats that as a bad_response.
     std::optional<std::string> translate(const SseEvent& event, const StreamEventInfo& info, const Usage& usage);
     const std::string& error() const { return m_error; }
+    // The event that ends this client's stream when the upstream broke after the commit, in the client's shape
+    // and numbering (a Responses client: response.failed with the next sequence_number).
+    std::string streamError(const std::string& message);
 
 private:
     std::unique_ptr<translation::StreamDecoder> m_decoder;

@@ -363,6 +363,29 @@ private slots:
         QCOMPARE(anthropic.back().data["error"]["type"], json("rate_limit_error"));
     }
 
+    void aBrokenStreamEndsWithTheClientsErrorEvent() {
+        StreamTranslator translator(ApiEndpoint::Messages, ApiEndpoint::Responses, false);
+        SseParser in;
+        Usage usage;
+        std::string bytes;
+        in.feed(named("message_start", {{"type", "message_start"}, {"message", {{"id", "msg_1"}, {"model", "m"}}}}),
+                [&](SseEvent&& event) {
+                    bytes += translator.translate(event, dialectFor(ProviderKind::Anthropic).inspect(event, usage), usage)
+                                 .value_or("");
+                });
+        bytes += translator.streamError("stream from p broke after it started");
+        std::vector<SseEvent> out;
+        SseParser client;
+        client.feed(bytes, [&](SseEvent&& event) { out.push_back(std::move(event)); });
+        QCOMPARE(out.size(), std::size_t{3});
+        QCOMPARE(out.back().event, std::string("response.failed"));
+        const json failed = json::parse(out.back().data);
+        QCOMPARE(failed["sequence_number"], json(2)); // after response.created and .in_progress
+        QCOMPARE(failed["response"]["error"]["message"], json("stream from p broke after it started"));
+        StreamTranslator anthropic(ApiEndpoint::ChatCompletions, ApiEndpoint::Messages, false);
+        QVERIFY(anthropic.streamError("cut").starts_with("event: error\n"));
+    }
+
     void malformedProviderFieldsAreNamedNotThrown() {
         std::string failure;
         auto events = translateStream(data(chatChunk({{"content", 5}})), ApiEndpoint::ChatCompletions,
