@@ -49,6 +49,12 @@ bool usableRequestId(const std::string& id) {
            std::all_of(id.begin(), id.end(), [](char c) { return c > 32 && c < 127; });
 }
 
+// The event that ends a committed stream the upstream broke, in the client's shape: a translated stream's
+// translator knows it (a Responses client's numbering too).
+std::string streamErrorFor(std::optional<StreamTranslator>& translator, const Dialect& client, const std::string& why) {
+    return translator ? translator->streamError(why) : client.streamErrorEvent(why);
+}
+
 } // namespace
 
 ProxyExchange::ProxyExchange(ProxyContext& context, std::shared_ptr<ClientSession> session, Request&& request,
@@ -348,8 +354,9 @@ void ProxyExchange::onData(std::string_view chunk) {
         a.call->cancel();
         if (a.committed) {
             // A client that already left had the whole answer (else the call was cancelled when it left).
-            completeAttempt(Outcome::BadResponse, "stream event larger than 8 MiB", m_clientGone);
-            m_session->endStream(m_dialect.streamErrorEvent("the provider sent an event larger than 8 MiB"));
+            std::string end = streamErrorFor(a.translator, m_dialect, "the provider sent an event larger than 8 MiB");
+            completeAttempt(Outcome::BadResponse, "stream event larger than 8 MiB", m_clientGone); // ends `a`
+            m_session->endStream(std::move(end));
             finish();
         } else {
             failOver(Outcome::BadResponse, "stream event larger than 8 MiB");
@@ -425,10 +432,11 @@ void ProxyExchange::onEvent(SseEvent&& event) {
     a.failed = true;
     a.call->cancel();
     const std::string reason = clip(redacted(judged.errorMessage, provider.apiKey));
-    completeAttempt(judged.errorOutcome, "error event after the stream committed: " + reason, false);
-    m_session->endStream(providerSaidIt ? std::string() : m_dialect.streamErrorEvent("stream from " + provider.id +
-                                                                                      " broke after it started: " +
-                                                                                      reason));
+    std::string end = providerSaidIt ? std::string()
+                                     : streamErrorFor(a.translator, m_dialect,
+                                                      "stream from " + provider.id + " broke after it started: " + reason);
+    completeAttempt(judged.errorOutcome, "error event after the stream committed: " + reason, false); // ends `a`
+    m_session->endStream(std::move(end));
     finish();
 }
 
@@ -471,9 +479,10 @@ void ProxyExchange::onDone(const UpstreamResult& result) {
         // nothing of it (classify makes it "cancelled"), and the next target would fail the same way.
         const std::string reason = clip(result.message);
         const bool committed = a.committed;
-        completeAttempt(classify(0, result.error), reason, false);
+        std::string end = committed ? streamErrorFor(a.translator, m_dialect, reason) : std::string();
+        completeAttempt(classify(0, result.error), reason, false); // ends `a`
         if (committed) {
-            m_session->endStream(m_dialect.streamErrorEvent(reason));
+            m_session->endStream(std::move(end));
             return finish();
         }
         return answerBusy(reason);
@@ -593,8 +602,9 @@ void ProxyExchange::finishStream(const UpstreamResult& result) {
         const std::string reason = "stream from " + provider.id + " broke after it started: " +
                                    (result.ok() ? std::string("it ended without its end marker")
                                                 : upstreamFailureReason(result));
-        completeAttempt(Outcome::BadResponse, reason, false);
-        m_session->endStream(m_dialect.streamErrorEvent(reason));
+        std::string end = streamErrorFor(a.translator, m_dialect, reason);
+        completeAttempt(Outcome::BadResponse, reason, false); // ends `a`
+        m_session->endStream(std::move(end));
     }
     finish();
 }

@@ -428,6 +428,19 @@ private slots:
         }
     }
 
+    void aTranslatedStreamCutMidToolCallEndsWithTheClientsError() {
+        std::string cut = openAiToolStream();
+        cut.resize(cut.find("\"finish_reason\":\"tool_calls\"")); // up to the last whole event before the finish
+        cut.resize(cut.rfind("\n\n") + 2);
+        startToolRig(streamOf(cut));
+        auto reply = rig->client().stream("/v1/messages", anthropicAgentRequest("agent-messages", true).dump());
+        QCOMPARE(reply.status, 200);
+        QVERIFY(reply.events.size() >= 3);
+        QCOMPARE(reply.events.back().event, std::string("error")); // Anthropic's shape, never a clean end
+        QCOMPARE(json::parse(reply.events.back().data)["error"]["type"], json("api_error"));
+        for (const auto& event : reply.events) QVERIFY(event.event != "message_stop");
+    }
+
     void aMixedRouteWarnsAtStartAboutTargetsWithoutAModel() {
         rig.reset();
         QTemporaryDir dir;
