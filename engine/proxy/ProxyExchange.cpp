@@ -461,6 +461,7 @@ void ProxyExchange::relay(std::string bytes) {
     if (m_session->pendingBytes() > ClientSession::kHighWater && m_attempt && m_attempt->call) m_attempt->call->pause();
 }
 
+// Translated or not, the client's API shapes it; a Responses client's numbering follows what it was sent.
 std::string ProxyExchange::streamErrorEvent(const std::string& message) const {
     return m_dialect.streamErrorEvent(m_endpoint, message, {m_lastSequence + 1});
 }
@@ -479,7 +480,7 @@ void ProxyExchange::onDone(const UpstreamResult& result) {
         // nothing of it (classify makes it "cancelled"), and the next target would fail the same way.
         const std::string reason = clip(result.message);
         const bool committed = a.committed;
-        completeAttempt(classify(0, result.error), reason, false);
+        completeAttempt(classify(0, result.error), reason, false); // ends `a`
         if (committed) {
             m_session->endStream(streamErrorEvent(reason));
             return finish();

@@ -7,15 +7,15 @@
 // - The body (when within the depth limit, as the proxy refuses deeper ones before anything reads them):
 //   * translateRequest(body, endpoint, "some-model") for every ApiEndpoint, dump()ed;
 //   * when it is an object with a non-empty string "model" (what the proxy accepts), the proxy's own steps for
-//     every endpoint: resolve the model, then for each target either translate the body to the target's API
-//     (when the families differ and the target names a model) or set the target's model, let the target's
-//     dialect prepare the body (prepareBody), and dump() what would go upstream.
+//     every endpoint: resolve the model, then for each target targetApi (as is, translated, skipped, or a 400),
+//     let the target's dialect prepare the body (prepareBody), and dump() what would go upstream.
 // A translation gives exactly one of: a body (an object with the model asked for), a reason it cannot cross
 // (whyNot), or what is malformed (invalid).
 #include "config/ConfigLoader.h"
 #include "core/UntrustedJson.h"
 #include "providers/ApiTranslation.h"
 #include "providers/Dialect.h"
+#include "proxy/TargetApi.h"
 #include "routing/RouteTable.h"
 
 #include <nlohmann/json.hpp>
@@ -35,7 +35,8 @@ void check(bool condition) {
     if (!condition) __builtin_trap();
 }
 
-constexpr ApiEndpoint kEndpoints[] = {ApiEndpoint::ChatCompletions, ApiEndpoint::Embeddings, ApiEndpoint::Messages};
+constexpr ApiEndpoint kEndpoints[] = {ApiEndpoint::ChatCompletions, ApiEndpoint::Embeddings, ApiEndpoint::Messages,
+                                      ApiEndpoint::Responses};
 
 // Both families, a route that crosses them, routes that stay in one family, a chain with a provider twice, a
 // provider without a key, and a target model with a '/' in it.
@@ -101,20 +102,20 @@ void asTheProxyWould(const json& body, ApiEndpoint endpoint) {
     for (const auto& target : resolution.targets) {
         const fusebox::ProviderConfig& provider = fixedConfig().providers[target.providerIndex];
         const fusebox::Dialect& dialect = fusebox::dialectFor(provider.kind);
+        // The proxy's own decision: as is, translated, skipped with a reason, or a 400.
+        fusebox::TargetApi api = fusebox::targetApi(body, endpoint, target, provider);
+        check(api.usable() || !api.skipReason.empty() != !api.invalid.empty());
+        if (!api.usable()) continue;
         json upstream;
-        if (provider.kind != fusebox::apiFamily(endpoint)) {
-            if (!target.modelChosen && fusebox::translatable(endpoint)) continue; // no model for the other side
-            fusebox::RequestTranslation crossed = fusebox::translateRequest(body, endpoint, fusebox::upstreamEndpoint(endpoint, provider), target.model);
-            checkTranslation(crossed, target.model);
-            if (!crossed.body) continue;
-            upstream = std::move(*crossed.body);
-            (void)dialect.prepareBody(upstream, fusebox::upstreamEndpoint(endpoint, provider), stream);
+        if (api.crossBody) {
+            upstream = std::move(*api.crossBody);
+            check(upstream.is_object() && upstream.value("model", std::string()) == target.model);
         } else {
             upstream = body;
             upstream["model"] = target.model;
-            (void)dialect.prepareBody(upstream, endpoint, stream);
         }
-        (void)dialect.upstreamUrl(provider, fusebox::upstreamEndpoint(endpoint, provider));
+        (void)dialect.prepareBody(upstream, api.upstream, stream);
+        (void)dialect.upstreamUrl(provider, api.upstream);
         (void)upstream.dump();
     }
 }

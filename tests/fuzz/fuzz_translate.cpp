@@ -2,12 +2,13 @@
 //
 // - The input as a provider's JSON answer, parsed as the proxy parses it (parseUntrusted): when it is an object
 //   (the proxy fails over on anything else before it translates), both dialects' usageFromBody, and
-//   translateAnswer for every client endpoint: an object, dump()ed, or nothing with an error naming the field.
+//   translateAnswer for every pair of provider API (Chat Completions, Messages) and client API (those two and
+//   Responses): an object, dump()ed, or nothing with an error naming the field.
 //   Both dialects' upstreamErrorMessage on the raw bytes.
 // - The input as a provider's SSE byte stream: SseParser splits it; each event goes through both dialects'
-//   inspect (each with its own running Usage), and through a StreamTranslator for every client endpoint, with
-//   clientAskedUsage true and false, fed with the inspection of the provider family on the other side (as the
-//   proxy pairs them). A translator that refuses an event must say why (error()); the proxy ends the attempt
+//   inspect (each with its own running Usage), and through a StreamTranslator for every pair of provider and
+//   client API as above, with clientAskedUsage true and false, fed with the inspection of the provider's family
+//   (as the proxy pairs them). A translator that refuses an event must say why (error()); the proxy ends the attempt
 //   there, or at an error event, and so does this. What a translator writes is parsed again as the client's SSE and inspected with
 //   the client's own dialect: it must not look like an error unless the provider's event was one.
 #include "core/UntrustedJson.h"
@@ -35,17 +36,9 @@ void check(bool condition) {
     if (!condition) __builtin_trap();
 }
 
-constexpr ApiEndpoint kEndpoints[] = {ApiEndpoint::ChatCompletions, ApiEndpoint::Embeddings, ApiEndpoint::Messages};
+constexpr ApiEndpoint kProviderEndpoints[] = {ApiEndpoint::ChatCompletions, ApiEndpoint::Messages};
+constexpr ApiEndpoint kClientEndpoints[] = {ApiEndpoint::ChatCompletions, ApiEndpoint::Messages, ApiEndpoint::Responses};
 constexpr ProviderKind kKinds[] = {ProviderKind::OpenAI, ProviderKind::Anthropic};
-
-ProviderKind otherFamily(ApiEndpoint endpoint) {
-    return fusebox::apiFamily(endpoint) == ProviderKind::OpenAI ? ProviderKind::Anthropic : ProviderKind::OpenAI;
-}
-
-// The endpoint a provider of the other family answers on for a client of `endpoint`.
-ApiEndpoint otherEndpoint(ApiEndpoint endpoint) {
-    return endpoint == ApiEndpoint::Messages ? ApiEndpoint::ChatCompletions : ApiEndpoint::Messages;
-}
 
 std::size_t slot(ProviderKind kind) {
     return kind == ProviderKind::OpenAI ? 0 : 1;
@@ -57,20 +50,23 @@ void answers(std::string_view input) {
     if (!parsed.ok() || !parsed.value.is_object()) return;
     const json& answer = parsed.value;
     for (ProviderKind kind : kKinds) (void)fusebox::dialectFor(kind).usageFromBody(answer);
-    for (ApiEndpoint endpoint : kEndpoints) {
-        std::string error;
-        const std::optional<json> translated = fusebox::translateAnswer(answer, otherEndpoint(endpoint), endpoint, error);
-        if (!translated) {
-            check(!error.empty());
-            continue;
+    for (ApiEndpoint provider : kProviderEndpoints)
+        for (ApiEndpoint client : kClientEndpoints) {
+            if (provider == client) continue;
+            std::string error;
+            const std::optional<json> translated = fusebox::translateAnswer(answer, provider, client, error);
+            if (!translated) {
+                check(!error.empty());
+                continue;
+            }
+            check(translated->is_object());
+            (void)translated->dump();
         }
-        check(translated->is_object());
-        (void)translated->dump();
-    }
 }
 
 // One client's side of a translated stream.
 struct Client {
+    ApiEndpoint provider;
     ApiEndpoint endpoint;
     fusebox::StreamTranslator translator;
     fusebox::SseParser parser;
@@ -81,10 +77,12 @@ struct Client {
 void stream(std::string_view input) {
     fusebox::Usage usage[2];
     std::vector<std::unique_ptr<Client>> clients;
-    for (ApiEndpoint endpoint : kEndpoints)
-        for (bool askedUsage : {false, true})
-            clients.push_back(std::unique_ptr<Client>(
-                new Client{endpoint, fusebox::StreamTranslator(otherEndpoint(endpoint), endpoint, askedUsage), {}, {}, false}));
+    for (ApiEndpoint provider : kProviderEndpoints)
+        for (ApiEndpoint endpoint : kClientEndpoints)
+            for (bool askedUsage : {false, true})
+                if (provider != endpoint)
+                    clients.push_back(std::unique_ptr<Client>(new Client{
+                        provider, endpoint, fusebox::StreamTranslator(provider, endpoint, askedUsage), {}, {}, false}));
 
     fusebox::SseParser parser;
     parser.feed(input, [&](fusebox::SseEvent&& event) {
@@ -93,7 +91,7 @@ void stream(std::string_view input) {
             info[slot(kind)] = fusebox::dialectFor(kind).inspect(event, usage[slot(kind)]);
         for (auto& client : clients) {
             if (client->ended) continue;
-            const std::size_t k = slot(otherFamily(client->endpoint));
+            const std::size_t k = slot(fusebox::apiFamily(client->provider));
             const std::optional<std::string> bytes = client->translator.translate(event, info[k], usage[k]);
             if (!bytes) {
                 check(!client->translator.error().empty());

@@ -4,14 +4,7 @@
 //   translate: tools, tool results and usage crossing between Chat Completions, Responses and Messages
 export const AWAITING_MERGE = new Map([
   // agents/agents.test.mjs
-  ['Claude Code: Anthropic primary 503 storm -> OpenAI Chat Completions backup', 'translate'],
-  ['Codex: Responses primary 503 storm -> Anthropic backup', 'translate'],
-  ['Codex: Responses primary 503 storm -> Chat Completions ("api": "chat") backup', 'translate'],
   // sdk_agents.test.mjs
-  ['responses.stream: Responses primary 503 storm -> Anthropic backup', 'translate'],
-  ['Agents SDK: Responses primary 503 storm -> Anthropic backup', 'translate'],
-  ['Agents SDK: Responses primary 503 storm -> Chat Completions ("api": "chat") backup', 'translate'],
-  ['Agents SDK (Chat Completions model): Chat primary 503 storm -> Anthropic backup', 'translate'],
 ]);
 
 const RUN_AWAITING = process.env.FUSEBOX_E2E_AWAITING === 'run';
