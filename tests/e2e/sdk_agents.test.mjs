@@ -12,7 +12,6 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 
 import { CONSECUTIVE_FAILURES, describeTraffic, startAgentStack } from './agents/agent_stack.mjs';
-import { awaitingSkip } from './agents/awaiting.mjs';
 import { ANSWER_PREFIX, PLAIN_ANSWER } from './agents/mock_providers.mjs';
 
 // The Agents SDK exports traces to api.openai.com unless told not to; these tests are offline.
@@ -33,7 +32,7 @@ const quoteMarker = (output) => /fusebox-\d+-marker/.exec(output)?.[0] ?? output
 
 // Runs fn(stack, client) against fresh mocks (and a fusebox unless direct); stops everything whatever happens.
 function sdkCase(name, { providers, direct = false }, fn) {
-  test(name, { timeout: TEST_TIMEOUT_MS, skip: awaitingSkip(name) }, async () => {
+  test(name, { timeout: TEST_TIMEOUT_MS }, async () => {
     const stack = await startAgentStack({ prefix: 'sdk', providers, direct, pickTool: pickLookup, quote: quoteMarker });
     let fuseboxEnd;
     try {
