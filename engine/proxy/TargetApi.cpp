@@ -23,6 +23,16 @@ TargetApi targetApi(const nlohmann::json& body, ApiEndpoint endpoint, const Reso
     if (!translation.invalid.empty()) api.invalid = std::move(translation.invalid);
     else if (!translation.body) api.skipReason = speaks + translation.whyNot;
     else api.crossBody = std::move(translation.body);
+    if (api.crossBody && api.upstream == ApiEndpoint::ChatCompletions && provider.servesResponses) {
+        // A provider that serves the Responses API is OpenAI's own (or Azure's): its reasoning models refuse
+        // max_tokens, and all of its models take max_completion_tokens. Chat-only servers (vLLM, Ollama, ...)
+        // keep max_tokens, which is what they all know.
+        auto& body = *api.crossBody;
+        if (auto it = body.find("max_tokens"); it != body.end()) {
+            body["max_completion_tokens"] = std::move(*it);
+            body.erase("max_tokens");
+        }
+    }
     return api;
 }
 

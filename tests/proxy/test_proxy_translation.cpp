@@ -383,7 +383,10 @@ private slots:
         QCOMPARE(sent["model"], json("gpt-sim"));
         QCOMPARE(sent["messages"],
                  json::parse(R"([{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}])"));
-        QCOMPARE(sent["max_tokens"], json(1024));
+        // gpt serves the Responses API too, so it is OpenAI's own: max_completion_tokens, which its reasoning
+        // models need (a Chat-only server would get max_tokens).
+        QCOMPARE(sent["max_completion_tokens"], json(1024));
+        QVERIFY(!sent.contains("max_tokens"));
         QCOMPARE(sent["stop"], json::array({"zzz"}));
     }
 
