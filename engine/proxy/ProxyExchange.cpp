@@ -7,7 +7,6 @@
 #include "core/UntrustedJson.h"
 #include "providers/ResponsesEvents.h"
 #include "proxy/HttpAnswers.h"
-#include "proxy/TargetApi.h"
 #include "proxy/UpstreamClient.h"
 
 #include <boost/asio/post.hpp>
@@ -221,7 +220,7 @@ void ProxyExchange::tryTargets() {
             completeAttempt(Outcome::AuthError, "provider " + provider.id + " has no key: " + hint, false);
             continue;
         }
-        attempt(target, std::move(admission.permit), std::move(api.crossBody));
+        attempt(target, std::move(admission.permit), std::move(api));
         return;
     }
 
@@ -250,10 +249,10 @@ void ProxyExchange::tryTargets() {
     answerUnavailable();
 }
 
-UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, const std::string& model,
-                                               bool& clientAskedUsage, std::optional<json> crossBody) {
+UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, ApiEndpoint endpoint,
+                                               const std::string& model, bool& clientAskedUsage,
+                                               std::optional<json> crossBody) {
     const Dialect& dialect = dialectFor(provider.kind);
-    const ApiEndpoint endpoint = upstreamEndpoint(m_endpoint, provider);
     UpstreamRequest request;
     request.method = "POST";
     request.url = dialect.upstreamUrl(provider, endpoint);
@@ -282,7 +281,7 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, c
     return request;
 }
 
-void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, std::optional<json> crossBody) {
+void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, TargetApi api) {
     const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
     m_attempt.emplace();
     Attempt& a = *m_attempt;
@@ -291,9 +290,10 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, std::op
     a.model = target.model;
     a.permit = std::move(permit);
     a.started = m_context.clock.now();
-    a.crossApi = crossBody.has_value();
-    a.upstream = upstreamEndpoint(m_endpoint, provider);
-    UpstreamRequest request = upstreamRequest(provider, target.model, a.clientAskedUsage, std::move(crossBody));
+    a.crossApi = api.crossBody.has_value();
+    a.upstream = api.upstream; // targetApi decided it, before the breaker was asked
+    UpstreamRequest request =
+        upstreamRequest(provider, a.upstream, target.model, a.clientAskedUsage, std::move(api.crossBody));
     if (a.crossApi && m_stream) a.translator.emplace(a.upstream, m_endpoint, a.clientAskedUsage);
 
     // Callbacks of an attempt we already gave up on (failed over, cancelled) must not touch the next one.

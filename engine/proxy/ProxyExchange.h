@@ -10,6 +10,7 @@
 #include "providers/SseParser.h"
 #include "proxy/ClientSession.h"
 #include "proxy/ProxyContext.h"
+#include "proxy/TargetApi.h"
 #include "proxy/UpstreamCall.h"
 #include "proxy/UpstreamTypes.h"
 #include "routing/RouteTable.h"
@@ -78,9 +79,10 @@ private:
     void onInternalError(const std::string& what) noexcept;
     bool parseRequest();
     void tryTargets();
-    void attempt(const ResolvedTarget& target, Permit permit, std::optional<nlohmann::json> crossBody);
-    UpstreamRequest upstreamRequest(const ProviderConfig& provider, const std::string& model, bool& clientAskedUsage,
-                                    std::optional<nlohmann::json> crossBody);
+    void attempt(const ResolvedTarget& target, Permit permit, TargetApi api);
+    // The request for `provider`, asked in `endpoint` (the client's own, or the one `crossBody` was translated to).
+    UpstreamRequest upstreamRequest(const ProviderConfig& provider, ApiEndpoint endpoint, const std::string& model,
+                                    bool& clientAskedUsage, std::optional<nlohmann::json> crossBody);
     void onHead(const UpstreamHead& head);
     void onData(std::string_view chunk);
     void onEvent(SseEvent&& event);
