@@ -33,6 +33,7 @@ void ProxyHandler::handle(const std::shared_ptr<ClientSession>& session, Request
             r.set(http::field::allow, "POST");
             return session->respond(std::move(r));
         }
+        if (m_context.activity) m_context.activity->requestArrived();
         auto exchange = std::make_shared<ProxyExchange>(m_context, session, std::move(request), *endpoint);
         exchange->start();
         return;
