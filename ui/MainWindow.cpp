@@ -132,7 +132,7 @@ QWidget* MainWindow::buildHeader() {
     m_overallDetail->setMaximumWidth(460);
     // Elided to the room there is: the header must not widen the window (1024 px screens).
     m_overallDetail->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    row->addWidget(m_overallDetail, 1);
+    row->addWidget(m_overallDetail, 4); // most of the spare room: it is the sentence that says what is wrong
     row->addStretch(1);
     row->addWidget(caption("Requests", header));
     m_rps = headline("headlineRps", header);

@@ -38,7 +38,7 @@ ProviderHealth judgeProvider(const ProviderSnapshot& p, WallTime) {
     const BreakerSnapshot& b = p.breaker;
     switch (b.state) {
     case BreakerState::ForcedOpen:
-        return {ProviderCondition::Refusing, "forced open (until an operator releases it)", std::nullopt};
+        return {ProviderCondition::Refusing, "forced open until an operator releases it", std::nullopt};
     case BreakerState::Open:
         return {ProviderCondition::Refusing, "open, retry in " + secondsText(b.retryAfterS.value_or(0)), b.retryAfterS};
     case BreakerState::HalfOpen:
@@ -105,14 +105,14 @@ RouteHealth judgeRoute(const RouteConfig& route, const std::vector<ProviderSnaps
         anyCanAnswer = anyCanAnswer || t.health.canAnswer();
         if (t.health.condition != ProviderCondition::Serving) {
             allServing = false;
-            problems += (problems.empty() ? "" : "; ") + target.provider + " " + t.health.why;
+            problems += (problems.empty() ? "" : "; ") + target.provider + " (" + t.health.why + ")";
         }
         if (!t.health.canAnswer()) out.retryAfterS = sooner(out.retryAfterS, t.health.retryAfterS);
         out.targets.push_back(std::move(t));
     }
     if (!anyCanAnswer) {
         out.state = RouteState::Down;
-        out.summary = "no target can answer (" + problems + "); " +
+        out.summary = "no target can answer: " + problems + "; " +
                       (out.retryAfterS ? "soonest retry in " + secondsText(*out.retryAfterS)
                                        : std::string("waits for an operator or a key"));
         return out;
@@ -160,7 +160,14 @@ OverallHealth judgeOverall(const EngineSnapshot& snapshot) {
     if (!down.empty())
         parts.push_back((down.size() == 1 ? "route " : "routes ") + join(down) + " down" +
                         (soonest ? " (retry in " + secondsText(*soonest) + ")" : ""));
-    if (!degraded.empty()) parts.push_back((degraded.size() == 1 ? "route " : "routes ") + join(degraded) + " degraded");
+    if (!degraded.empty()) {
+        std::string part = (degraded.size() == 1 ? "route " : "routes ") + join(degraded) + " degraded";
+        // One route: say why right here, the header has room for one reason.
+        if (degraded.size() == 1)
+            for (const auto& r : out.routes)
+                if (r.route == degraded.front()) part += ": " + r.summary;
+        parts.push_back(part);
+    }
     if (!providers.empty()) parts.push_back(join(providers));
     std::string summary;
     for (const auto& part : parts) summary += (summary.empty() ? "" : "; ") + part;

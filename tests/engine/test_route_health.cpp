@@ -69,7 +69,7 @@ private slots:
         const OverallHealth h = judgeOverall(s);
         QCOMPARE(h.routes[0].state, RouteState::Degraded);
         QCOMPARE(h.state, RouteState::Degraded);
-        QVERIFY2(h.routes[0].summary.find("a open, retry in 13 s") != std::string::npos, h.routes[0].summary.c_str());
+        QVERIFY2(h.routes[0].summary.find("a (open, retry in 13 s)") != std::string::npos, h.routes[0].summary.c_str());
         QCOMPARE(h.routes[0].targets[0].health.condition, ProviderCondition::Refusing);
         QCOMPARE(h.routes[0].targets[1].health.condition, ProviderCondition::Serving);
     }
@@ -140,6 +140,9 @@ private slots:
         QCOMPARE(h.routes[0].state, RouteState::Ok);
         QCOMPARE(h.state, RouteState::Degraded);
         QCOMPARE(h.summary, std::string("spare has no key"));
+        // One degraded route: the header's sentence says why.
+        const auto one = snapshot({provider("a", BreakerState::Open, 3.0), provider("b")}, {route("default", {"a", "b"})});
+        QCOMPARE(judgeOverall(one).summary, std::string("route default degraded: a (open, retry in 3 s)"));
         QCOMPARE(std::string(routeStateName(h.state)), std::string("degraded"));
     }
 
