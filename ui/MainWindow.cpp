@@ -212,8 +212,10 @@ void MainWindow::buildMenus() {
     file->addAction(m_keeper->quitAction());
     QMenu* help = menuBar()->addMenu("&Help");
     help->addAction("&Getting started", this, [this] { m_welcome->showAnyway(); });
-    help->addAction("&Open config file", this, [this] { QDesktopServices::openUrl(QUrl(m_welcome->configUrl())); });
-    help->addAction("&Show config in folder", this, [this] { QDesktopServices::openUrl(QUrl(m_welcome->folderUrl())); });
+    QAction* openConfig = help->addAction("&Open config file", this, [this] { QDesktopServices::openUrl(QUrl(m_welcome->configUrl())); });
+    QAction* showConfig = help->addAction("&Show config in folder", this, [this] { QDesktopServices::openUrl(QUrl(m_welcome->folderUrl())); });
+    openConfig->setEnabled(!m_bridge.configPath().isEmpty()); // a config given in memory (tests) has no file
+    showConfig->setEnabled(!m_bridge.configPath().isEmpty());
     if (!m_bridge.demoMode()) return;
     QMenu* drills = menuBar()->addMenu("&Drill");
     drills->setObjectName("drillMenu");

@@ -31,9 +31,9 @@ StartupProblemDialog::StartupProblemDialog(Problem problem, const QString& detai
     const QString file = configPath.isEmpty() ? QString("the config file") : configPath;
     m_wayOut = new QLabel(problem == Problem::Config
                               ? "Fix " + file + " (each line above names the line, column and key), save it, then Retry. "
-                                                "`fusebox --check-config` checks it from a terminal; the README explains every key."
+                                                "\"fusebox --check-config\" checks it from a terminal; the README explains every key."
                               : "Another program (perhaps another Fusebox) has this address. Stop it, or change "
-                                "\"listen\" in " + file + " (port 0 picks a free port; `--listen HOST:PORT` overrides it "
+                                "\"listen\" in " + file + " (port 0 picks a free port; --listen HOST:PORT overrides it "
                                 "for one run), then Retry.",
                           this);
     m_wayOut->setObjectName("startupWayOut");
