@@ -33,7 +33,8 @@ void ProxyHandler::handle(const std::shared_ptr<ClientSession>& session, Request
             r.set(http::field::allow, "POST");
             return session->respond(std::move(r));
         }
-        if (m_context.activity) m_context.activity->requestArrived();
+        // --demo's own synthetic agents stop with Fusebox: they are not agents a Quit would leave stranded.
+        if (m_context.activity && request.find("x-demo-agent") == request.end()) m_context.activity->requestArrived();
         auto exchange = std::make_shared<ProxyExchange>(m_context, session, std::move(request), *endpoint);
         exchange->start();
         return;
