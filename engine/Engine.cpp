@@ -207,7 +207,7 @@ EngineSnapshot Engine::snapshot() const {
     s.listenUrl = listenUrl();
     for (std::size_t i = 0; i < m_config.providers.size(); ++i) s.providers.push_back(providerSnapshot(i));
     s.routes = *m_routes->routes();
-    for (const auto& p : s.providers) s.agentRequestsInFlight += p.breaker.inFlight;
+    s.agentRequestsInFlight = m_activity->inFlight();
     s.agentRequestsLastMinute = m_activity->lastMinute();
     s.health = judgeOverall(s);
     return s;

@@ -4,7 +4,10 @@
 
 namespace fusebox {
 
-void AgentActivity::requestArrived() { m_perSecond.record(steadySecond(m_clock.now())); }
+void AgentActivity::requestStarted() {
+    m_inFlight.fetch_add(1, std::memory_order_relaxed);
+    m_perSecond.record(steadySecond(m_clock.now()));
+}
 
 uint64_t AgentActivity::lastMinute() const {
     const int64_t now = steadySecond(m_clock.now());

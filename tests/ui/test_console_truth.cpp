@@ -18,6 +18,8 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 using namespace fusebox;
@@ -241,6 +243,8 @@ private slots:
         QVERIFY(TrayKeeper::lastQuitQuestion().isEmpty());
 
         c.chat(3);
+        // The exchanges end a moment after their answers were read.
+        QTRY_COMPARE(c.engine->snapshot().agentRequestsInFlight, int64_t{0});
         TrayKeeper::setNextQuitAnswer(false);
         c.find<QAction>("quitAction")->trigger(); // Ctrl+Q, the File menu and the tray menu's Quit
         QCOMPARE(quit.count(), 1);
@@ -250,6 +254,22 @@ private slots:
         TrayKeeper::setNextQuitAnswer(true);
         c.window->quit();
         QCOMPARE(quit.count(), 2);
+        // A request in flight (its provider hangs) is named too.
+        c.sim1.setFault(sim::Fault::hang());
+        std::thread agent([port = c.port()] {
+            test::SimHttpClient client(port, std::chrono::milliseconds(1500));
+            client.post("/v1/chat/completions", nlohmann::json{{"model", "default"},
+                         {"messages", {{{"role", "user"}, {"content", "hi"}}}}}.dump());
+        });
+        QTRY_COMPARE(c.engine->snapshot().agentRequestsInFlight, int64_t{1});
+        TrayKeeper::setNextQuitAnswer(false);
+        c.window->quit();
+        const QString question = TrayKeeper::lastQuitQuestion();
+        agent.join(); // the client gives up after 1.5 s, which cancels the upstream call
+        c.sim1.clearFault();
+        QVERIFY2(question.contains("1 request in flight, 4 requests in the last minute"), qPrintable(question));
+        QCOMPARE(quit.count(), 2);
+        QTRY_COMPARE(c.engine->snapshot().agentRequestsInFlight, int64_t{0});
         QCOMPARE(TrayKeeper::quitQuestion("http://x:1", 1, 0),
                  QString("Agents are using Fusebox: 1 request in flight.\n\nOnce it stops, they get \"connection "
                          "refused\" at http://x:1 until it runs again. Quit anyway?"));
