@@ -22,7 +22,9 @@ CommandLine parseCommandLine(const QStringList& arguments) {
     parser.addOptions({config, listen, headless, demo, checkConfig, logFormat, version, help});
 
     CommandLine out;
-    out.helpText = parser.helpText();
+    // Without a QCoreApplication (none exists yet: the mode decides which one) Qt cannot know the program's name
+    // and writes a placeholder.
+    out.helpText = parser.helpText().replace("<executable_name>", "fusebox");
     if (!parser.parse(arguments)) {
         out.error = parser.errorText();
         return out;

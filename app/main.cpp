@@ -5,6 +5,7 @@
 #include "Engine.h"
 #include "EngineBridge.h"
 #include "MainWindow.h"
+#include "StartupProblemDialog.h"
 #include "config/ConfigLoader.h"
 #include "config/DefaultConfig.h"
 #include "core/Log.h"
@@ -69,49 +70,68 @@ int main(int argc, char** argv) {
     if (cl.listen) options.listenOverride = cl.listen->toStdString();
     const auto configPath = resolveConfigPath(cl, options.env);
     if (!configPath) return kUsageError;
-    fusebox::ConfigResult loaded = fusebox::loadConfigFile(*configPath, options);
-    if (!loaded.ok()) {
-        std::fputs(fusebox::formatErrors(loaded.errors).c_str(), stderr);
-        return kUsageError;
-    }
-    for (const auto& warning : loaded.warnings) printLine(stderr, "fusebox: warning: " + warning);
-    if (cl.checkConfig) {
-        printLine(stdout, "ok");
-        return 0;
-    }
 
+    // The console's QApplication exists before the config is read, so that a bad config or a busy port is shown
+    // in a window with the way out (and Retry), not only on stderr. Headless and --check-config never make one.
+    std::unique_ptr<QApplication> app;
+    if (!cl.headless && !cl.checkConfig) {
+        app = std::make_unique<QApplication>(argc, argv);
+        QApplication::setApplicationName("Fusebox");
+        QApplication::setOrganizationName("Fusebox");
+    }
     if (cl.headless) blockStopSignals(); // before any engine thread exists, so they all inherit the mask
     std::string error;
     std::unique_ptr<fusebox::sim::DemoProviders> demo;
-    if (cl.demo) {
+    if (cl.demo && !cl.checkConfig) {
         demo = std::make_unique<fusebox::sim::DemoProviders>();
         if (!demo->start(error)) {
             printLine(stderr, "fusebox: " + error);
             return 1;
         }
-        demo->addTo(*loaded.config);
     }
-    fusebox::Engine engine(std::move(*loaded.config));
-    if (demo) engine.adoptDemo(std::move(demo));
-    if (!engine.start(error)) {
+    const QString shownPath = QString::fromStdString(*configPath);
+    std::unique_ptr<fusebox::Engine> engine;
+    for (;;) {
+        fusebox::ConfigResult loaded = fusebox::loadConfigFile(*configPath, options);
+        if (!loaded.ok()) {
+            const std::string errors = fusebox::formatErrors(loaded.errors);
+            std::fputs(errors.c_str(), stderr);
+            if (app && StartupProblemDialog::askRetry(StartupProblemDialog::Problem::Config,
+                                                      QString::fromStdString(errors), shownPath))
+                continue;
+            return kUsageError;
+        }
+        for (const auto& warning : loaded.warnings) printLine(stderr, "fusebox: warning: " + warning);
+        if (cl.checkConfig) {
+            printLine(stdout, "ok");
+            return 0;
+        }
+        if (demo) demo->addTo(*loaded.config);
+        engine = std::make_unique<fusebox::Engine>(std::move(*loaded.config));
+        if (engine->start(error)) break;
         printLine(stderr, "fusebox: " + error);
+        engine.reset();
+        if (app && StartupProblemDialog::askRetry(StartupProblemDialog::Problem::Listen,
+                                                  QString::fromStdString(error), shownPath))
+            continue;
         return kUsageError;
     }
-    printLine(stdout, "fusebox: listening on " + engine.listenUrl());
-    if (cl.headless) return runHeadless(engine);
+    if (demo) engine->adoptDemo(std::move(demo));
+    printLine(stdout, "fusebox: listening on " + engine->listenUrl());
+    if (cl.headless) return runHeadless(*engine);
 
-    QApplication app(argc, argv);
-    QApplication::setApplicationName("Fusebox");
-    QApplication::setOrganizationName("Fusebox");
-    EngineBridge bridge(engine);
+    EngineBridge bridge(*engine);
     MainWindow window(bridge);
+    // The proxy outlives the window: hidden to the tray, it goes on serving; only a confirmed Quit stops it.
+    QApplication::setQuitOnLastWindowClosed(false);
+    QObject::connect(&window, &MainWindow::quitConfirmed, app.get(), &QApplication::quit);
     window.show();
 
     // --demo: a few agents' worth of traffic through our own port, so every panel moves.
     std::unique_ptr<fusebox::sim::DemoLoad> load;
     if (cl.demo) {
         fusebox::sim::DemoLoad::Options loadOptions;
-        const std::string url = engine.listenUrl(); // http://HOST:PORT
+        const std::string url = engine->listenUrl(); // http://HOST:PORT
         const auto colon = url.rfind(':');
         loadOptions.host = url.substr(7, colon - 7);
         loadOptions.port = static_cast<uint16_t>(std::stoi(url.substr(colon + 1)));
@@ -139,6 +159,6 @@ int main(int argc, char** argv) {
     }
     const int status = QApplication::exec();
     if (load) load->stop();
-    engine.stop(std::chrono::seconds(10));
+    engine->stop(std::chrono::seconds(10));
     return status;
 }

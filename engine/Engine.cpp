@@ -5,6 +5,7 @@
 #include "breaker/CircuitBreaker.h"
 #include "config/ConfigWriter.h"
 #include "core/Log.h"
+#include "proxy/AgentActivity.h"
 #include "proxy/CurlGlobal.h"
 #include "proxy/ProxyContext.h"
 #include "proxy/ProxyHandler.h"
@@ -72,10 +73,12 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     warnAboutCrossApiTargetsWithoutModel(m_config);
     std::vector<CircuitBreaker*> breakers;
     for (auto& b : m_breakers) breakers.push_back(b.get());
+    m_activity = std::make_unique<AgentActivity>(m_clock);
     m_memoryBudget = std::make_unique<RequestMemoryBudget>(m_config.limits.maxBodyMemoryBytes);
     m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{
         m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); },
-        [this](std::size_t provider) { return m_spend->checkBudget(provider); }, m_memoryBudget.get()});
+        [this](std::size_t provider) { return m_spend->checkBudget(provider); }, m_memoryBudget.get(),
+        m_activity.get()});
     m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);
     m_metrics = std::make_unique<MetricsRegistry>();
     m_admin = std::make_unique<AdminHandler>(*this, *m_metrics);
@@ -194,6 +197,7 @@ ProviderSnapshot Engine::providerSnapshot(std::size_t index) const {
     p.spendTodayUsd = spend.spendTodayUsd;
     p.wastedTodayUsd = spend.wastedTodayUsd;
     p.unpricedAttempts = spend.unpricedAttempts;
+    p.budgetRefusal = m_spend->checkBudget(index);
     return p;
 }
 
@@ -203,6 +207,9 @@ EngineSnapshot Engine::snapshot() const {
     s.listenUrl = listenUrl();
     for (std::size_t i = 0; i < m_config.providers.size(); ++i) s.providers.push_back(providerSnapshot(i));
     s.routes = *m_routes->routes();
+    s.agentRequestsInFlight = m_activity->inFlight();
+    s.agentRequestsLastMinute = m_activity->lastMinute();
+    s.health = judgeOverall(s);
     return s;
 }
 

@@ -17,6 +17,7 @@
 namespace fusebox {
 
 class AdminHandler;
+class AgentActivity;
 class CircuitBreaker;
 class Journal;
 class MetricsRegistry;
@@ -113,6 +114,7 @@ private:
     std::unique_ptr<sim::DemoProviders> m_demo;
     std::unique_ptr<RouteTable> m_routes;
     std::unique_ptr<RequestMemoryBudget> m_memoryBudget;
+    std::unique_ptr<AgentActivity> m_activity;
     std::unique_ptr<ProxyContext> m_proxyContext;
     std::unique_ptr<MetricsRegistry> m_metrics;
     std::unique_ptr<AdminHandler> m_admin; // /admin/v1/* and /metrics

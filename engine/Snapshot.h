@@ -4,6 +4,8 @@
 #include "breaker/CircuitBreaker.h"
 #include "config/Config.h"
 #include "routing/ProviderStats.h"
+#include "routing/RouteHealth.h"
+#include "spend/SpendLedger.h"
 
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@ struct ProviderSnapshot {
     double spendTodayUsd = 0;      // priced attempts today (UTC)
     double wastedTodayUsd = 0;     // of which the answer did not reach the client whole
     uint64_t unpricedAttempts = 0; // attempts with usage but no price, since start (never counted as $0)
+    std::optional<BudgetRefusal> budgetRefusal; // set while its daily budget is spent (refused like an open breaker)
 };
 
 struct EngineSnapshot {
@@ -29,6 +32,9 @@ struct EngineSnapshot {
     std::string listenUrl; // empty until the proxy port is open
     std::vector<ProviderSnapshot> providers;
     std::vector<RouteConfig> routes;
+    OverallHealth health; // what clients get, per route and overall (routing/RouteHealth.h)
+    int64_t agentRequestsInFlight = 0; // agent requests (/v1/...) being answered right now
+    uint64_t agentRequestsLastMinute = 0; // agent requests received over the last 60 s
 
     const ProviderSnapshot* findProvider(std::string_view id) const;
 };

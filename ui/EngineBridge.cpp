@@ -25,6 +25,8 @@ std::vector<fusebox::Event> EngineBridge::eventHistory() const { return m_engine
 
 bool EngineBridge::demoMode() const { return m_engine.demo() != nullptr; }
 
+QString EngineBridge::configPath() const { return QString::fromStdString(m_engine.config().sourcePath); }
+
 void EngineBridge::refresh() {
     m_snapshot = m_engine.snapshot();
     emit snapshotUpdated();
@@ -49,8 +51,9 @@ bool EngineBridge::reset(const QString& provider, const QString& reason) {
     return report(m_engine.reset(provider.toStdString(), reason.toStdString()));
 }
 
-bool EngineBridge::setRoute(const QString& route, const std::vector<fusebox::RouteTarget>& targets) {
-    return report(m_engine.setRoute(route.toStdString(), targets, "reordered from the console"));
+bool EngineBridge::setRoute(const QString& route, const std::vector<fusebox::RouteTarget>& targets,
+                            const QString& reason) {
+    return report(m_engine.setRoute(route.toStdString(), targets, reason.toStdString()));
 }
 
 bool EngineBridge::drill(const QString& provider, const QString& kind) {

@@ -27,6 +27,8 @@ public:
     std::vector<fusebox::Event> eventHistory() const;
     // True when --demo providers exist, so drills can reach them.
     bool demoMode() const;
+    // The config file the engine loaded (empty when it came from memory), for the console's Open / Show in folder.
+    QString configPath() const;
 
 public slots:
     void refresh();
@@ -34,7 +36,8 @@ public slots:
     bool forceClose(const QString& provider, const QString& reason);
     bool reset(const QString& provider, const QString& reason);
     // Applies a route's new fallback order at once; emits commandWarning when it could not be persisted.
-    bool setRoute(const QString& route, const std::vector<fusebox::RouteTarget>& targets);
+    bool setRoute(const QString& route, const std::vector<fusebox::RouteTarget>& targets,
+                  const QString& reason = QStringLiteral("reordered from the console"));
     bool drill(const QString& provider, const QString& kind);
 
 signals:

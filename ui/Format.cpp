@@ -8,7 +8,38 @@ namespace console {
 
 using fusebox::BreakerState;
 
-QString stateName(BreakerState state) { return QString::fromUtf8(fusebox::breakerStateName(state)); }
+QString stateName(BreakerState state) {
+    switch (state) {
+    case BreakerState::Closed: return QStringLiteral("closed");
+    case BreakerState::Open: return QStringLiteral("open");
+    case BreakerState::HalfOpen: return QStringLiteral("half-open, probing");
+    case BreakerState::ForcedOpen: return QStringLiteral("forced open");
+    case BreakerState::ForcedClosed: return QStringLiteral("forced closed");
+    }
+    return QString::fromUtf8(fusebox::breakerStateName(state));
+}
+
+QColor healthColor(fusebox::RouteState state) {
+    switch (state) {
+    case fusebox::RouteState::Ok: return stateColor(BreakerState::Closed);
+    case fusebox::RouteState::Degraded: return stateColor(BreakerState::HalfOpen);
+    case fusebox::RouteState::Down: return stateColor(BreakerState::Open);
+    }
+    return Qt::gray;
+}
+
+QColor conditionColor(fusebox::ProviderCondition condition) {
+    using fusebox::ProviderCondition;
+    switch (condition) {
+    case ProviderCondition::Serving: return stateColor(BreakerState::Closed);
+    case ProviderCondition::Probing:
+    case ProviderCondition::Failing: return QColor(0xb2, 0x6a, 0x00); // amber, dark enough to read as text
+    case ProviderCondition::Refusing:
+    case ProviderCondition::FailingEveryCall: return stateColor(BreakerState::Open);
+    case ProviderCondition::NoKey: return QColor(0x61, 0x61, 0x61);
+    }
+    return Qt::gray;
+}
 
 QColor stateColor(BreakerState state) {
     switch (state) {

@@ -2,6 +2,7 @@
 // Presentation of engine values: state names and colours, numbers, times. One place, so every panel agrees.
 #include "breaker/BreakerState.h"
 #include "core/Clock.h"
+#include "routing/RouteHealth.h"
 
 #include <QColor>
 #include <QString>
@@ -10,7 +11,12 @@
 
 namespace console {
 
+// Words for people: "closed", "open", "half-open, probing", "forced open", "forced closed" (the admin API and the
+// event log's raw transitions keep the snake_case names scripts match on).
 QString stateName(fusebox::BreakerState state);
+// What clients get: ok green, degraded amber, down red.
+QColor healthColor(fusebox::RouteState state);
+QColor conditionColor(fusebox::ProviderCondition condition);
 QColor stateColor(fusebox::BreakerState state);
 bool isManual(fusebox::BreakerState state);
 // Worse states rank higher: open/forced_open > half_open > forced_closed > closed.

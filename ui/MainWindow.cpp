@@ -9,8 +9,13 @@
 #include "ProviderHistory.h"
 #include "RoutesPanel.h"
 #include "SpendPanel.h"
+#include "TrayKeeper.h"
+#include "WelcomePanel.h"
 
 #include <QDateTime>
+#include <cmath>
+#include <QDesktopServices>
+#include <QUrl>
 #include <QFileDialog>
 #include <QSaveFile>
 #include <QStatusBar>
@@ -73,6 +78,8 @@ MainWindow::MainWindow(EngineBridge& bridge, QWidget* parent)
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
     layout->addWidget(buildHeader());
+    m_welcome = new WelcomePanel(m_bridge.configPath(), central);
+    layout->addWidget(m_welcome);
     m_tabs = new QTabWidget(central);
     m_tabs->setObjectName("mainTabs");
     m_tabs->addTab(buildBoard(), "Board");
@@ -84,8 +91,8 @@ MainWindow::MainWindow(EngineBridge& bridge, QWidget* parent)
     m_message->setObjectName("statusMessage");
     statusBar()->addWidget(m_message, 1);
 
-    buildMenus();
     buildTray();
+    buildMenus();
     resize(1400, 900);
     restoreSettings();
 
@@ -120,6 +127,12 @@ QWidget* MainWindow::buildHeader() {
     row->addWidget(caption("Overall", header));
     m_overall = headline("overallState", header);
     row->addWidget(m_overall);
+    m_overallDetail = new QLabel(header);
+    m_overallDetail->setObjectName("overallDetail");
+    m_overallDetail->setMaximumWidth(460);
+    // Elided to the room there is: the header must not widen the window (1024 px screens).
+    m_overallDetail->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    row->addWidget(m_overallDetail, 4); // most of the spare room: it is the sentence that says what is wrong
     row->addStretch(1);
     row->addWidget(caption("Requests", header));
     m_rps = headline("headlineRps", header);
@@ -162,6 +175,10 @@ QWidget* MainWindow::buildBoard() {
     m_lowerSplit->setObjectName("lowerSplit");
     auto* left = new QSplitter(Qt::Vertical, m_lowerSplit);
     m_routes = new RoutesPanel(m_bridge, left);
+    connect(m_routes, &RoutesPanel::routeChanged, this, [this](const QString& message, bool warning) {
+        m_message->setText(message); // this change, not the previous one
+        m_message->setStyleSheet(warning ? QString("QLabel { color: #e65100; }") : QString());
+    });
     auto* routesScroll = new QScrollArea(left);
     routesScroll->setWidget(m_routes);
     routesScroll->setWidgetResizable(true);
@@ -189,7 +206,16 @@ void MainWindow::buildMenus() {
         if (exportAttempts(path)) statusBar()->showMessage("Attempts written to " + path, 5000);
         else statusBar()->showMessage("Could not write " + path, 8000);
     });
-    file->addAction("&Quit", QKeySequence::Quit, qApp, &QApplication::quit);
+    file->addSeparator();
+    file->addAction(m_keeper->hideToTrayAction());
+    file->addAction("&Close window", QKeySequence::Close, this, &QWidget::close);
+    file->addAction(m_keeper->quitAction());
+    QMenu* help = menuBar()->addMenu("&Help");
+    help->addAction("&Getting started", this, [this] { m_welcome->showAnyway(); });
+    QAction* openConfig = help->addAction("&Open config file", this, [this] { QDesktopServices::openUrl(QUrl(m_welcome->configUrl())); });
+    QAction* showConfig = help->addAction("&Show config in folder", this, [this] { QDesktopServices::openUrl(QUrl(m_welcome->folderUrl())); });
+    openConfig->setEnabled(!m_bridge.configPath().isEmpty()); // a config given in memory (tests) has no file
+    showConfig->setEnabled(!m_bridge.configPath().isEmpty());
     if (!m_bridge.demoMode()) return;
     QMenu* drills = menuBar()->addMenu("&Drill");
     drills->setObjectName("drillMenu");
@@ -209,15 +235,20 @@ void MainWindow::buildMenus() {
 QStringList MainWindow::drillKinds() { return {"outage", "rate_limit", "slow", "hang", "clear"}; }
 
 void MainWindow::buildTray() {
-    if (!QSystemTrayIcon::isSystemTrayAvailable()) return;
-    m_tray = new QSystemTrayIcon(stateIcon(console::stateColor(BreakerState::Closed)), this);
-    m_tray->setToolTip("Fusebox");
-    connect(m_tray, &QSystemTrayIcon::activated, this, [this] {
+    m_keeper = new TrayKeeper(*this, m_bridge);
+    connect(m_keeper, &TrayKeeper::showRequested, this, [this] {
         showNormal();
         raise();
         activateWindow();
     });
-    m_tray->show();
+    connect(m_keeper, &TrayKeeper::quitRequested, this, &MainWindow::quit);
+}
+
+void MainWindow::quit() {
+    if (!m_keeper->confirmQuit()) return;
+    saveSettings();
+    m_quitting = true;
+    emit quitConfirmed();
 }
 
 ProviderCard* MainWindow::card(const QString& provider) const {
@@ -267,19 +298,22 @@ void MainWindow::showSnapshot() {
     const auto& snapshot = m_bridge.snapshot();
     syncCards();
     m_address->setText(snapshot.listenUrl.empty() ? QString("not listening") : QString::fromStdString(snapshot.listenUrl));
-    double rps = 0, errorWeighted = 0;
-    BreakerState worst = BreakerState::Closed;
-    int refusing = 0;
+    double rps = 0, failedCalls = 0;
+    uint64_t calls = 0;
     for (std::size_t i = 0; i < snapshot.providers.size(); ++i) {
         const auto& p = snapshot.providers[i];
         m_cards[static_cast<int>(i)]->show(p);
         rps += p.figures.requestsPerSecond;
-        errorWeighted += p.figures.errorRate * p.figures.requestsPerSecond;
-        if (console::stateSeverity(p.breaker.state) > console::stateSeverity(worst)) worst = p.breaker.state;
-        if (p.breaker.state == BreakerState::Open || p.breaker.state == BreakerState::ForcedOpen) ++refusing;
+        // One time base for the figure: the calls of the last 60 s, the same calls each card's error rate is over.
+        calls += p.figures.recentCalls;
+        failedCalls += p.figures.errorRate * static_cast<double>(p.figures.recentCalls);
     }
     m_rps->setText(console::rate(rps));
-    m_errors->setText(console::percent(rps > 0 ? errorWeighted / rps : 0.0));
+    m_errors->setText(console::percent(calls > 0 ? failedCalls / static_cast<double>(calls) : 0.0) + " (last 60 s)");
+    m_errors->setToolTip(QString("%1 of %2 upstream calls failed over the last 60 s (calls an open breaker refused "
+                                 "are not calls; the routes panel says what clients got)")
+                             .arg(std::llround(failedCalls))
+                             .arg(calls));
     double spend = 0, wasted = 0;
     uint64_t unpriced = 0;
     for (const auto& p : snapshot.providers) {
@@ -294,21 +328,29 @@ void MainWindow::showSnapshot() {
                                  .arg(spend, 0, 'f', 4)
                                  .arg(wasted, 0, 'f', 4)
                                  .arg(unpriced));
-    const QString overall = refusing > 0 ? QString("%1 open").arg(refusing)
-                                         : (worst == BreakerState::Closed ? QString("all closed") : console::stateName(worst));
+    // Overall is what clients get (routing/RouteHealth), not the worst breaker: a provider with no key is "closed"
+    // and fails every call; two open breakers may leave every route answering.
+    const auto& health = snapshot.health;
+    const QString overall = QString::fromUtf8(fusebox::routeStateName(health.state));
+    const QString detail = QString::fromStdString(health.summary);
     m_overall->setText(overall);
-    const QColor colour = console::stateColor(worst);
+    m_overallDetail->setText(m_overallDetail->fontMetrics().elidedText(detail, Qt::ElideRight, m_overallDetail->width()));
+    m_overallDetail->setToolTip(detail);
+    const QColor colour = console::healthColor(health.state);
     m_overall->setStyleSheet(QString("QLabel { font-size: 13pt; font-weight: bold; color: %1; }").arg(colour.name()));
     m_overall->setProperty("stateColor", colour.name());
-    if (m_trayState != colour.name()) {
-        m_trayState = colour.name();
-        setWindowIcon(stateIcon(colour));
-        if (m_tray) {
-            m_tray->setIcon(stateIcon(colour));
-            m_tray->setToolTip("Fusebox: " + overall);
-        }
+    const QString trayTip = "Fusebox: " + overall + " — " + detail;
+    if (m_trayState != trayTip) {
+        if (m_trayState.isEmpty() || colour.name() != m_overall->property("iconColor").toString()) setWindowIcon(stateIcon(colour));
+        m_overall->setProperty("iconColor", colour.name());
+        m_trayState = trayTip;
+        m_keeper->setIcon(stateIcon(colour), trayTip);
     }
-    m_routes->show(snapshot.routes);
+    if (health.state == fusebox::RouteState::Down && m_lastHealth != fusebox::RouteState::Down)
+        m_keeper->notify("Fusebox: agents get no answer", detail, true);
+    m_lastHealth = health.state;
+    m_welcome->show(snapshot);
+    m_routes->show(snapshot);
     // Charts redraw once a second at most: ProviderHistory samples at that pace.
     if (m_history->add(snapshot)) {
         m_charts->show(snapshot);
@@ -318,12 +360,11 @@ void MainWindow::showSnapshot() {
 
 void MainWindow::onEvent(const fusebox::Event& event) {
     m_eventLog->add(event);
-    if (event.type != fusebox::EventType::Breaker || m_tray == nullptr) return;
+    if (event.type != fusebox::EventType::Breaker || !m_keeper->hasTray()) return;
     if (event.to == "open" || event.to == "closed") {
         const bool opened = event.to == "open";
-        m_tray->showMessage(QString("%1 breaker %2").arg(QString::fromStdString(event.provider), opened ? "opened" : "closed"),
-                            QString::fromStdString(event.reason),
-                            opened ? QSystemTrayIcon::Warning : QSystemTrayIcon::Information, 8000);
+        m_keeper->notify(QString("%1 breaker %2").arg(QString::fromStdString(event.provider), opened ? "opened" : "closed"),
+                         QString::fromStdString(event.reason), opened);
     }
 }
 
@@ -366,7 +407,13 @@ void MainWindow::runDrill(const QString& provider, const QString& kind) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     saveSettings();
+    if (m_quitting) return QMainWindow::closeEvent(event);
+    // The proxy outlives the window: hidden to the tray it goes on serving. Without a tray, closing is quitting.
+    if (m_keeper->hideInsteadOfClose()) return event->ignore();
+    if (!m_keeper->confirmQuit()) return event->ignore();
+    m_quitting = true;
     QMainWindow::closeEvent(event);
+    emit quitConfirmed();
 }
 
 void MainWindow::saveSettings() const {

@@ -5,7 +5,6 @@
 #include "ProviderCard.h"
 
 #include <QMainWindow>
-#include <QSystemTrayIcon>
 
 class EngineBridge;
 class EventLogModel;
@@ -13,6 +12,8 @@ class EventLogPanel;
 class RoutesPanel;
 class ChartsPanel;
 class SpendPanel;
+class TrayKeeper;
+class WelcomePanel;
 class ProviderHistory;
 class QLabel;
 class QGridLayout;
@@ -38,13 +39,20 @@ public:
     // Writes every attempt of the last 30 days as CSV (the columns of /admin/v1/attempts.csv). False on an I/O error.
     bool exportAttempts(const QString& path);
     ProviderHistory& history() { return *m_history; }
-    // The worst breaker state over all providers, as the tray shows it.
+    // What clients get over all routes ("ok", "degraded", "down"), as the tray shows it.
     QString overallState() const;
+    TrayKeeper& trayKeeper() { return *m_keeper; }
+    WelcomePanel& welcomePanel() { return *m_welcome; }
     static QStringList drillKinds();
 
 public slots:
     void runIncidentAction(const QString& provider, ProviderCard::Action action);
     void runDrill(const QString& provider, const QString& kind);
+    // Quit (menu, Ctrl+Q, tray): asks when agents are using the port, then emits quitConfirmed.
+    void quit();
+
+signals:
+    void quitConfirmed(); // Fusebox may stop now (main connects it to QApplication::quit)
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -81,6 +89,10 @@ private:
     QLabel* m_errors = nullptr;
     QLabel* m_spendToday = nullptr;
     QLabel* m_message = nullptr;
-    QSystemTrayIcon* m_tray = nullptr;
+    QLabel* m_overallDetail = nullptr;
+    TrayKeeper* m_keeper = nullptr;
+    WelcomePanel* m_welcome = nullptr;
     QString m_trayState;
+    fusebox::RouteState m_lastHealth = fusebox::RouteState::Ok;
+    bool m_quitting = false;
 };

@@ -1,6 +1,7 @@
 #include "ProviderCard.h"
 
 #include "Format.h"
+#include "ProviderBadge.h"
 
 #include <QAction>
 #include <QContextMenuEvent>
@@ -137,8 +138,10 @@ void ProviderCard::setSelected(bool selected) {
 
 void ProviderCard::show(const fusebox::ProviderSnapshot& p) {
     const auto& b = p.breaker;
-    const QColor colour = console::stateColor(b.state);
-    m_state->setText(console::stateName(b.state));
+    const ProviderBadge badge = providerBadge(p);
+    const QColor colour = badge.colour;
+    m_state->setText(badge.text);
+    m_state->setToolTip(badge.tooltip);
     m_state->setProperty("stateColor", colour.name());
     m_state->setStyleSheet(QString("QLabel { background: %1; color: white; font-weight: bold; border-radius: 4px; "
                                    "padding: 2px 8px; }").arg(colour.name()));

@@ -63,15 +63,34 @@ json routeJson(const RouteConfig& route) {
     return {{"name", route.name}, {"targets", std::move(targets)}};
 }
 
+json routeHealthJson(const RouteHealth& health) {
+    json targets = json::array();
+    for (const auto& t : health.targets)
+        targets.push_back({{"provider", t.provider},
+                           {"condition", std::string(providerConditionName(t.health.condition))},
+                           {"why", t.health.why},
+                           {"retry_after_s", optionalNumber(t.health.retryAfterS)}});
+    return {{"state", std::string(routeStateName(health.state))},
+            {"retry_after_s", optionalNumber(health.retryAfterS)},
+            {"summary", health.summary},
+            {"targets", std::move(targets)}};
+}
+
 json stateJson(const EngineSnapshot& snapshot) {
     json providers = json::array();
     for (const auto& p : snapshot.providers)
         providers.push_back(providerJson(p));
     json routes = json::array();
-    for (const auto& r : snapshot.routes)
-        routes.push_back(routeJson(r));
+    for (std::size_t i = 0; i < snapshot.routes.size(); ++i) {
+        json route = routeJson(snapshot.routes[i]);
+        // Extension (README): what the route's clients get, judged by routing/RouteHealth.
+        if (i < snapshot.health.routes.size()) route["health"] = routeHealthJson(snapshot.health.routes[i]);
+        routes.push_back(std::move(route));
+    }
     return {{"providers", std::move(providers)},
             {"routes", std::move(routes)},
+            {"health",
+             {{"state", std::string(routeStateName(snapshot.health.state))}, {"summary", snapshot.health.summary}}},
             {"at", isoTime(snapshot.takenAt)}};
 }
 

@@ -14,6 +14,7 @@ namespace fusebox {
 nlohmann::json providerJson(const ProviderSnapshot& provider);
 nlohmann::json routeJson(const RouteConfig& route);
 nlohmann::json stateJson(const EngineSnapshot& snapshot);
+nlohmann::json routeHealthJson(const RouteHealth& health);
 // One event of GET /admin/v1/events.
 nlohmann::ordered_json eventJson(const Event& event);
 

@@ -247,6 +247,8 @@ BreakerState CircuitBreaker::operatorTransition(BreakerState to, const char* ver
     const BreakerState from = stateOf(m_word.load(std::memory_order_acquire));
     std::string reason = reasons::byOperator(verb, why);
     if (to == BreakerState::Closed) {
+        // "reset returns to closed with a cleared window": the refusals shown with the window go too.
+        m_refusals.clear();
         if (from == BreakerState::Closed) {
             // Nothing moves, but a reset still forgets the window and the backoff.
             m_window.clear();

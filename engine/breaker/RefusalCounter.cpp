@@ -26,6 +26,11 @@ void RefusalCounter::record(int64_t second) {
     m_total.fetch_add(1, std::memory_order_relaxed);
 }
 
+void RefusalCounter::clear() {
+    // Slot value 0 is "second 0, no count": no steady second the ring is asked about is 0.
+    for (int i = 0; i < m_size; ++i) m_slots[i].store(0, std::memory_order_relaxed);
+}
+
 uint32_t RefusalCounter::countAt(int64_t second) const {
     const uint64_t seen = m_slots[static_cast<std::size_t>(second % m_size)].load(std::memory_order_relaxed);
     if ((seen >> kCountBits) != static_cast<uint64_t>(second)) return 0;

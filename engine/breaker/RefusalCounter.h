@@ -15,6 +15,9 @@ public:
     // Refusals in the given second, if the ring still holds it.
     uint32_t countAt(int64_t second) const;
     uint64_t total() const { return m_total.load(std::memory_order_relaxed); }
+    // Forgets the per-second counts (an operator's reset clears the window); the total since start stays.
+    // A refusal racing with it lands in a cleared slot (its CAS fails and retries), so it is counted, not lost.
+    void clear();
 
 private:
     static constexpr int kCountBits = 24;

@@ -2,6 +2,7 @@
 // What a request needs from the engine, shared by every I/O thread (each member is thread-safe).
 #include "breaker/CircuitBreaker.h"
 #include "config/Config.h"
+#include "proxy/AgentActivity.h"
 #include "proxy/RequestMemoryBudget.h"
 #include "routing/AttemptRecord.h"
 #include "routing/RouteTable.h"
@@ -22,6 +23,8 @@ struct ProxyContext {
     std::function<std::optional<BudgetRefusal>(std::size_t providerIndex)> budgetGate;
     // The memory the request bodies in flight may hold together (limits.max_body_memory_bytes); none: no bound.
     RequestMemoryBudget* memoryBudget = nullptr;
+    // Counts agent requests for the console (none: not counted).
+    AgentActivity* activity = nullptr;
 };
 
 } // namespace fusebox

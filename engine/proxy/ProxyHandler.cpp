@@ -33,7 +33,19 @@ void ProxyHandler::handle(const std::shared_ptr<ClientSession>& session, Request
             r.set(http::field::allow, "POST");
             return session->respond(std::move(r));
         }
-        auto exchange = std::make_shared<ProxyExchange>(m_context, session, std::move(request), *endpoint);
+        // --demo's own synthetic agents stop with Fusebox: they are not agents a Quit would leave stranded.
+        AgentActivity* activity = request.find("x-demo-agent") == request.end() ? m_context.activity : nullptr;
+        if (activity == nullptr) {
+            std::make_shared<ProxyExchange>(m_context, session, std::move(request), *endpoint)->start();
+            return;
+        }
+        activity->requestStarted();
+        // The exchange lives exactly as long as the request is being answered: its end is the request's end.
+        std::shared_ptr<ProxyExchange> exchange(new ProxyExchange(m_context, session, std::move(request), *endpoint),
+                                                [activity](ProxyExchange* done) {
+                                                    delete done;
+                                                    activity->requestFinished();
+                                                });
         exchange->start();
         return;
     }

@@ -47,6 +47,7 @@ ProviderFigures ProviderStats::figures() const {
         if (now - slot.second >= 1 && now - slot.second <= 10) recentCalls += slot.calls;
     }
     f.requestsPerSecond = static_cast<double>(recentCalls) / 10.0;
+    f.recentCalls = calls;
     f.errorRate = calls ? static_cast<double>(errors) / static_cast<double>(calls) : 0.0;
     if (!m_durations.empty()) {
         std::vector<float> sorted = m_durations;

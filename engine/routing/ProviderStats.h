@@ -14,6 +14,7 @@ namespace fusebox {
 struct ProviderFigures {
     double requestsPerSecond = 0; // attempts that reached the provider, over the last 10 s
     double errorRate = 0;         // of those, the share that did not succeed (client errors excluded), last 60 s
+    uint64_t recentCalls = 0;     // the calls errorRate is over (last 60 s)
     double p50Ms = 0, p95Ms = 0, p99Ms = 0; // attempt durations, over the last 1024 attempts
     uint64_t attemptsTotal = 0;
     uint64_t shortCircuitedTotal = 0;

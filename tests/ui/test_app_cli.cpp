@@ -31,6 +31,7 @@ private slots:
         QVERIFY(v.out.startsWith("fusebox "));
         Run h = runFusebox({"--help"});
         QCOMPARE(h.exitCode, 0);
+        QVERIFY2(h.out.startsWith("Usage: fusebox [options]"), qPrintable(h.out));
         for (const char* flag : {"--config", "--listen", "--headless", "--demo", "--check-config", "--log-format",
                                  "--version", "--help"})
             QVERIFY2(h.out.contains(flag), flag);
@@ -71,6 +72,29 @@ private slots:
         Run listen = runFusebox({"--config", QString::fromStdString(good), "--listen", "0.0.0.0:80", "--check-config"});
         QCOMPARE(listen.exitCode, 2);
         QVERIFY(listen.err.contains("--listen: ") && listen.err.contains("admin_token"));
+    }
+
+    void badConfigAtGuiStartShowsADialog() {
+        // The console (no --headless) with a bad config: a window says what is wrong instead of a silent exit 2.
+        // FUSEBOX_SCREENSHOT makes the dialog save a picture of itself and answer Quit, so the test sees it was shown.
+        QTemporaryDir dir;
+        const std::string bad = fusebox::test::writeTempFile(dir, "bad.json", "{\n  \"breaker\": { \"open_s\": \"30\" }\n}\n");
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("XDG_CONFIG_HOME", dir.path());
+        env.insert("FUSEBOX_SCREENSHOT", dir.path() + "/dialog.png");
+        env.insert("FUSEBOX_SCREENSHOT_AFTER_S", "1");
+        Run r = runFusebox({"--config", QString::fromStdString(bad)}, env);
+        QCOMPARE(r.exitCode, 2); // Quit keeps the status a script expects
+        QVERIFY2(r.err.contains("bad.json:2:16: breaker.open_s: must be a number (got a string)"), qPrintable(r.err));
+        QVERIFY2(QFile::exists(dir.path() + "/dialog.png"), qPrintable(r.out + r.err));
+        QVERIFY(r.out.contains("saved a screenshot to"));
+
+        // Headless: no window, the same message on stderr, status 2.
+        env.remove("FUSEBOX_SCREENSHOT");
+        Run h = runFusebox({"--config", QString::fromStdString(bad), "--headless"}, env);
+        QCOMPARE(h.exitCode, 2);
+        QVERIFY(h.err.contains("bad.json:2:16: breaker.open_s"));
     }
 
     void firstStartWritesTheDefaultConfig() {

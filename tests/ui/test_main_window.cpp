@@ -47,7 +47,9 @@ private slots:
         QVERIFY(c.start());
         QCOMPARE(c.window->windowTitle(), QString("Fusebox"));
         QCOMPARE(c.find<QLabel>("proxyAddress")->text(), QString::fromStdString(c.engine->listenUrl()));
-        QCOMPARE(c.find<QLabel>("overallState")->text(), QString("all closed"));
+        // The route answers, but the provider "nokey" would fail every call: degraded, and the detail says why.
+        QCOMPARE(c.find<QLabel>("overallState")->text(), QString("degraded"));
+        QCOMPARE(c.find<QLabel>("overallDetail")->toolTip(), QString("nokey has no key"));
         QTRY_COMPARE(c.find<QLabel>("headlineSpend")->text(), QString("$0.0000"));
         QVERIFY(c.window->card("p1") && c.window->card("p2") && c.window->card("nokey"));
         QCOMPARE(c.cardText("p1", "stateLabel"), QString("closed"));
@@ -69,7 +71,7 @@ private slots:
         QCOMPARE(state->property("stateColor").toString(), QColor(0xd3, 0x2f, 0x2f).name());
         QTRY_COMPARE(c.cardText("p1", "count_failure"), QString("2"));
         QVERIFY(c.cardText("p1", "reasonLabel").contains("consecutive failures"));
-        QCOMPARE(c.find<QLabel>("overallState")->text(), QString("1 open"));
+        QCOMPARE(c.find<QLabel>("overallState")->text(), QString("degraded")); // p2 still answers the route
         auto* countdown = c.window->card("p1")->findChild<QLabel*>("countdownLabel");
         const double first = countdown->property("seconds").toDouble();
         QVERIFY2(first > 25 && first <= 30, qPrintable(countdown->text()));
@@ -95,7 +97,7 @@ private slots:
         ConfirmDialog::setNextAnswer(QString("provider maintenance"));
         QTest::mouseClick(card->findChild<QPushButton*>("forceOpenButton"), Qt::LeftButton);
         QCOMPARE(c.state("p2"), BreakerState::ForcedOpen);
-        QTRY_COMPARE(c.cardText("p2", "stateLabel"), QString("forced_open"));
+        QTRY_COMPARE(c.cardText("p2", "stateLabel"), QString("forced open"));
         QVERIFY(card->findChild<QLabel*>("manualMark")->isVisibleTo(c.window.get()));
         QTRY_VERIFY(c.logHas("operator | p2 | force_open | provider maintenance"));
 
@@ -256,16 +258,18 @@ private slots:
         QSettings().clear();
     }
 
-    void overallStateAndTrayColourFollowTheWorstBreaker() {
+    void overallStateAndTrayColourFollowWhatClientsGet() {
         Console c;
         QVERIFY(c.start());
         auto* overall = c.find<QLabel>("overallState");
-        c.bridge->forceClose("p1", "");
-        QTRY_COMPARE(overall->text(), QString("forced_closed"));
-        QCOMPARE(overall->property("stateColor").toString(), QColor(0xef, 0x6c, 0x00).name());
+        c.bridge->forceOpen("p1", "");
+        QTRY_COMPARE(overall->text(), QString("degraded")); // p2 still answers the route
+        QCOMPARE(overall->property("stateColor").toString(), QColor(0xe0, 0xa1, 0x00).name());
         c.bridge->forceOpen("p2", "");
-        QTRY_COMPARE(overall->text(), QString("1 open"));
+        QTRY_COMPARE(overall->text(), QString("down"));
         QCOMPARE(overall->property("stateColor").toString(), QColor(0xd3, 0x2f, 0x2f).name());
+        QVERIFY2(c.find<QLabel>("overallDetail")->toolTip().startsWith("route default down"),
+                 qPrintable(c.find<QLabel>("overallDetail")->toolTip()));
     }
 };
 
