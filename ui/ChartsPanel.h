@@ -13,8 +13,7 @@ class QBarSet;
 class QStackedBarSeries;
 class QLineSeries;
 class QValueAxis;
-class QDateTimeAxis;
-class QBarCategoryAxis;
+class QCategoryAxis;
 
 class ChartsPanel : public QWidget {
     Q_OBJECT
@@ -29,6 +28,11 @@ public:
     // For tests: how many bars (seconds) and trend points are drawn.
     int barCount() const;
     int trendPointCount() const;
+    // The count axis' tick values, the time axes' labels, and when (ms before now) the trend's failure line peaks.
+    QList<double> countTicks() const;
+    QStringList windowTimeLabels() const;
+    QStringList trendTimeLabels() const;
+    double trendPeakMsecs() const;
 
 private:
     void buildWindowChart();
@@ -38,14 +42,14 @@ private:
     QComboBox* m_provider;
     QStackedBarSeries* m_bars = nullptr;
     QList<QBarSet*> m_sets;
-    QBarCategoryAxis* m_barAxis = nullptr;
+    QCategoryAxis* m_barAxis = nullptr;
+    int m_barSeconds = 0;
     QValueAxis* m_countAxis = nullptr;
     QLineSeries* m_threshold = nullptr;
-    QValueAxis* m_thresholdX = nullptr;
     QChartView* m_windowView = nullptr;
     QLineSeries* m_failureTrend = nullptr;
     QLineSeries* m_p95Trend = nullptr;
-    QDateTimeAxis* m_trendTime = nullptr;
+    QCategoryAxis* m_trendTime = nullptr;
     QValueAxis* m_trendRate = nullptr;
     QValueAxis* m_trendLatency = nullptr;
     QChartView* m_trendView = nullptr;

@@ -38,7 +38,7 @@ EventLogPanel::EventLogPanel(EventLogModel& model, QWidget* parent)
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->setColumnWidth(0, 70);
+    m_view->setColumnWidth(0, 175); // date, time and zone
     m_view->setColumnWidth(1, 70);
     m_view->setColumnWidth(2, 105);
     m_view->setColumnWidth(3, 150);

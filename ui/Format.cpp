@@ -8,7 +8,41 @@ namespace console {
 
 using fusebox::BreakerState;
 
-QString stateName(BreakerState state) { return QString::fromUtf8(fusebox::breakerStateName(state)); }
+QString stateName(BreakerState state) {
+    switch (state) {
+    case BreakerState::Closed: return QStringLiteral("closed");
+    case BreakerState::Open: return QStringLiteral("open");
+    case BreakerState::HalfOpen: return QStringLiteral("half-open, probing");
+    case BreakerState::ForcedOpen: return QStringLiteral("forced open");
+    case BreakerState::ForcedClosed: return QStringLiteral("forced closed");
+    }
+    return QString::fromUtf8(fusebox::breakerStateName(state));
+}
+
+QString stateName(const std::string& engineName) {
+    if (auto state = fusebox::breakerStateFromName(engineName)) return stateName(*state);
+    return QString::fromStdString(engineName);
+}
+
+bool isRateLimitOpen(const fusebox::BreakerSnapshot& breaker) {
+    return breaker.state == BreakerState::Open && breaker.reason.rfind("rate limited", 0) == 0;
+}
+
+QColor rateLimitColor() { return QColor(0x8e, 0x24, 0xaa); } // the window chart's "rate limited" purple
+
+QString outcomeName(const QString& engineName) {
+    if (engineName == "short_circuited") return QStringLiteral("short-circuited");
+    return QString(engineName).replace('_', ' ');
+}
+
+QString drillName(const QString& kind) {
+    if (kind == "outage") return QStringLiteral("Outage (503)");
+    if (kind == "rate_limit") return QStringLiteral("429 storm");
+    if (kind == "slow") return QStringLiteral("Slow bleed");
+    if (kind == "hang") return QStringLiteral("Hang");
+    if (kind == "clear") return QStringLiteral("Clear");
+    return kind;
+}
 
 QColor stateColor(BreakerState state) {
     switch (state) {
@@ -54,6 +88,17 @@ QString countdown(std::optional<double> seconds) {
 QString clockTime(fusebox::WallTime at) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
     return QDateTime::fromMSecsSinceEpoch(ms).toString("HH:mm:ss");
+}
+
+QString dateTime(fusebox::WallTime at) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+    const QDateTime local = QDateTime::fromMSecsSinceEpoch(ms);
+    return local.toString("yyyy-MM-dd HH:mm:ss ") + local.timeZoneAbbreviation();
+}
+
+QString isoUtc(fusebox::WallTime at) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
 } // namespace console
