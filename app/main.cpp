@@ -5,6 +5,7 @@
 #include "Engine.h"
 #include "EngineBridge.h"
 #include "MainWindow.h"
+#include "ScreenshotTour.h"
 #include "config/ConfigLoader.h"
 #include "config/DefaultConfig.h"
 #include "core/Log.h"
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
             QApplication::exit(saved ? 0 : 1);
         });
     }
+    ScreenshotTour::startFromEnvironment(window); // scripts/screenshot: FUSEBOX_SCREENSHOT_DIR, _SIZE
     const int status = QApplication::exec();
     if (load) load->stop();
     engine.stop(std::chrono::seconds(10));

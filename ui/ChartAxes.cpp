@@ -1,6 +1,7 @@
 #include "ChartAxes.h"
 
 #include <QCategoryAxis>
+#include <QChart>
 #include <QValueAxis>
 
 #include <cmath>
@@ -9,13 +10,27 @@ namespace chartaxes {
 
 double niceStep(double peak, int maxTicks) {
     const double intervals = std::max(1, maxTicks - 1);
-    for (double magnitude = 1;; magnitude *= 10)
-        for (double m : {1.0, 2.0, 5.0})
-            if (m * magnitude * intervals >= peak) return m * magnitude;
+    const double raw = std::max(peak, 1e-9) / intervals;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (m * magnitude >= raw * (1 - 1e-9)) return m * magnitude;
+    return 10 * magnitude;
+}
+
+void setNiceRange(QValueAxis* axis, double peak, const QString& format, double minimumTop, int maxTicks) {
+    const double step = niceStep(std::max(peak, minimumTop), maxTicks);
+    const double top = std::max(step, std::ceil(std::max(peak, minimumTop) / step - 1e-9) * step);
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0);
+    axis->setTickInterval(step);
+    axis->setLabelFormat(format);
+    axis->setMinorTickCount(0);
+    axis->setRange(0, top);
 }
 
 void setCountRange(QValueAxis* axis, double peak, int maxTicks) {
-    const double step = niceStep(std::max(1.0, std::ceil(peak)), maxTicks);
+    // Whole numbers only: a step below 1 would repeat labels ("2, 1, 1, 0, 0").
+    const double step = std::max(1.0, niceStep(std::max(1.0, std::ceil(peak)), maxTicks));
     const double top = std::max(step, std::ceil(std::max(1.0, peak) / step) * step);
     axis->setTickType(QValueAxis::TicksDynamic);
     axis->setTickAnchor(0);
@@ -23,6 +38,18 @@ void setCountRange(QValueAxis* axis, double peak, int maxTicks) {
     axis->setLabelFormat("%d");
     axis->setMinorTickCount(0);
     axis->setRange(0, top);
+}
+
+void setPercentTicks(QValueAxis* axis, int maxTicks) {
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0);
+    axis->setTickInterval(maxTicks >= 5 ? 25 : maxTicks >= 3 ? 50 : 100);
+    axis->setMinorTickCount(0);
+    axis->setRange(0, 100);
+}
+
+int ticksFor(const QChart* chart) {
+    return std::clamp(static_cast<int>(chart->plotArea().height()) / 24 + 1, 2, 6);
 }
 
 QList<double> ticks(const QValueAxis* axis) {

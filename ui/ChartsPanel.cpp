@@ -48,6 +48,9 @@ QChartView* viewOf(QChart* chart, QWidget* parent, const QString& name) {
     QFont font = chart->legend()->font();
     font.setPointSizeF(7.5);
     chart->legend()->setFont(font);
+    QFont title = chart->titleFont();
+    title.setPointSizeF(9);
+    chart->setTitleFont(title);
     chart->setMargins(QMargins(4, 4, 4, 4));
     auto* view = new QChartView(chart, parent);
     view->setObjectName(name);
@@ -103,6 +106,7 @@ void ChartsPanel::buildWindowChart() {
     // The threshold is a rate, so it has its own 0–100 % axis on the right. (A per-second failure-rate line was
     // tried and dropped: while the breaker refuses, seconds have no calls, and the line read as nonsense.)
     auto* rateAxis = new QValueAxis(chart);
+    m_windowRate = rateAxis;
     rateAxis->setRange(0, 100);
     rateAxis->setLabelFormat("%d %%");
     rateAxis->setTitleText("failure rate");
@@ -136,7 +140,7 @@ void ChartsPanel::buildTrendChart() {
     m_trendRate->setRange(0, 100);
     m_trendRate->setLabelFormat("%d %%");
     m_trendLatency = new QValueAxis(chart);
-    m_trendLatency->setTitleText("p95 (ms)");
+    m_trendLatency->setTitleText("p95");
     m_trendRate->setTitleText("failed or refused");
     chartaxes::setCountRange(m_trendLatency, 100);
     chart->addAxis(m_trendTime, Qt::AlignBottom);
@@ -206,7 +210,15 @@ void ChartsPanel::show(const fusebox::EngineSnapshot& snapshot) {
         const auto& c = perSecond[static_cast<std::size_t>(i)];
         peak = std::max(peak, static_cast<double>(c.calls + c.count(Outcome::ShortCircuited)));
     }
-    chartaxes::setCountRange(m_countAxis, peak);
+    // As many ticks as the plot's height holds without labels colliding (Qt elides colliding labels to "…"), and
+    // axis titles only where there is room: at 1024×700 a chart is barely 100 px tall.
+    const int windowTicks = chartaxes::ticksFor(m_windowView->chart());
+    const int trendTicks = chartaxes::ticksFor(m_trendView->chart());
+    for (QValueAxis* axis : {m_countAxis, m_windowRate}) axis->setTitleVisible(windowTicks >= 4);
+    for (QValueAxis* axis : {m_trendRate, m_trendLatency}) axis->setTitleVisible(trendTicks >= 4);
+    chartaxes::setPercentTicks(m_windowRate, windowTicks);
+    chartaxes::setPercentTicks(m_trendRate, trendTicks);
+    chartaxes::setCountRange(m_countAxis, peak, windowTicks);
     const double threshold = b.policy.failureRate * 100.0;
     m_threshold->replace({QPointF(-0.5, threshold), QPointF(seconds - 0.5, threshold)});
     m_threshold->setName(QString("threshold %1 %").arg(threshold, 0, 'f', 0));
@@ -227,5 +239,6 @@ void ChartsPanel::show(const fusebox::EngineSnapshot& snapshot) {
     m_p95Trend->replace(p95);
     if (m_trendTime->categoriesLabels().isEmpty())
         chartaxes::setRelativeTime(m_trendTime, -ProviderHistory::kSpanMs, 0, 0, 5 * 60'000, 60'000, " min");
-    chartaxes::setCountRange(m_trendLatency, worst);
+    chartaxes::setCountRange(m_trendLatency, worst, trendTicks);
+    m_trendLatency->setLabelFormat("%d ms");
 }

@@ -45,6 +45,7 @@ private:
     QCategoryAxis* m_barAxis = nullptr;
     int m_barSeconds = 0;
     QValueAxis* m_countAxis = nullptr;
+    QValueAxis* m_windowRate = nullptr;
     QLineSeries* m_threshold = nullptr;
     QChartView* m_windowView = nullptr;
     QLineSeries* m_failureTrend = nullptr;

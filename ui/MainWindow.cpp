@@ -350,7 +350,7 @@ void MainWindow::runDrill(const QString& provider, const QString& kind) {
     if (m_bridge.drill(provider, kind)) {
         if (m_drills) m_drills->setActive(provider, kind);
         m_message->setStyleSheet({});
-        m_message->setText("Drill " + kind + " on " + provider);
+        m_message->setText(kind == "clear" ? "Drills cleared on " + provider : "Drill " + console::drillName(kind) + " on " + provider);
     }
 }
 

@@ -18,6 +18,8 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <utility>
@@ -39,7 +41,6 @@ SpendHistoryChart::SpendHistoryChart(EngineBridge& bridge, QWidget* parent)
     m_chart->setMargins(QMargins(4, 4, 4, 4));
     m_chart->addAxis(m_time, Qt::AlignBottom);
     m_chart->addAxis(m_usd, Qt::AlignLeft);
-    m_usd->setLabelFormat("$%.4f");
     m_usd->setTitleText("USD");
     auto* view = new QChartView(m_chart, this);
     view->setObjectName("spendHistoryChart");
@@ -136,7 +137,10 @@ void SpendHistoryChart::draw(const Query& query, const fusebox::SpendReport& rep
     m_chart->addSeries(m_series);
     m_series->attachAxis(m_time);
     m_series->attachAxis(m_usd);
-    m_usd->setRange(0, top > 0 ? top * 1.15 : 0.01);
+    // A few round dollar figures, with as many decimals as the step needs.
+    const double usdStep = chartaxes::niceStep(std::max(top, 0.001), 6);
+    const int decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(usdStep))), 0, 6);
+    chartaxes::setNiceRange(m_usd, top, QString("$%.%1f").arg(decimals), 0.001, chartaxes::ticksFor(m_chart));
     m_saved = report.saved;
     m_wastedUsd = 0;
     for (const auto& row : report.buckets) m_wastedUsd += row.wastedUsd;

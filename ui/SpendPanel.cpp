@@ -8,7 +8,9 @@
 #include <QChart>
 #include <QChartView>
 #include <QCategoryAxis>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QShowEvent>
 #include <QLineSeries>
 #include <QValueAxis>
 #include <QVBoxLayout>
@@ -32,14 +34,17 @@ SpendPanel::SpendPanel(const ProviderHistory& history, EngineBridge& bridge, QWi
     m_requests = makeChart("Requests per second", "%.1f /s", "requestsChart");
     m_tokens = makeChart("Tokens since start (input + output)", "%d", "tokensChart");
     chartaxes::setCountRange(m_tokens.value, 10);
+    // Side by side under the spend chart: each keeps enough height for its axis at 1024×700.
+    auto* row = new QHBoxLayout;
     for (auto* chart : {m_requests.chart, m_tokens.chart}) {
         auto* view = new QChartView(chart, this);
         view->setObjectName(chart->objectName());
         view->setRenderHint(QPainter::Antialiasing);
         view->setMinimumHeight(120);
         view->setFocusPolicy(Qt::NoFocus);
-        layout->addWidget(view, 1);
+        row->addWidget(view, 1);
     }
+    layout->addLayout(row, 1);
 }
 
 SpendPanel::Chart SpendPanel::makeChart(const QString& title, const QString& unit, const QString& name) {
@@ -92,8 +97,9 @@ void SpendPanel::redraw(qint64 now) {
         seriesFor(m_requests, id)->replace(requests);
         seriesFor(m_tokens, id)->replace(tokens);
     }
-    m_requests.value->setRange(0, std::ceil(maxRequests * 1.2));
-    chartaxes::setCountRange(m_tokens.value, maxTokens);
+    chartaxes::setNiceRange(m_requests.value, maxRequests, maxRequests < 5 ? "%.1f /s" : "%.0f /s", 1,
+                            chartaxes::ticksFor(m_requests.chart));
+    chartaxes::setCountRange(m_tokens.value, maxTokens, chartaxes::ticksFor(m_tokens.chart));
     double wasted = 0;
     for (const QString& id : m_history.providers())
         if (!m_history.points(id).empty()) wasted += m_history.points(id).back().wastedUsd;
@@ -107,17 +113,22 @@ void SpendPanel::redraw(qint64 now) {
 void SpendPanel::showSavings() {
     const auto& saved = m_historyChart->saved();
     const QString span = m_historyChart->perMinute() ? "last hour" : "last day";
-    m_savings->setText(QString("Saved by the breakers (%1): about $%2 and %3 of waiting, by refusing %4 calls to "
-                               "failing providers at once. Wasted: $%5.")
+    m_savings->setText(QString("Saved by the breakers (%1, estimated): $%2 and %3 of waiting, by refusing %4 calls "
+                               "to failing providers at once instead of sending them.")
                            .arg(span)
                            .arg(saved.estUsd, 0, 'f', 4)
                            .arg(saved.estSeconds >= 60 ? QString::number(saved.estSeconds / 60.0, 'f', 1) + " min"
                                                        : QString::number(saved.estSeconds, 'f', 0) + " s")
-                           .arg(saved.shortCircuited)
-                           .arg(m_historyChart->wastedUsd(), 0, 'f', 4));
+                           .arg(saved.shortCircuited));
 }
 
 QColor SpendPanel::lineColour(const QString& provider) const {
     auto* s = m_requests.series.value(provider);
     return s ? s->pen().color() : QColor();
+}
+
+void SpendPanel::showEvent(QShowEvent* event) {
+    // The spend report refreshes every 10 s; an operator who opens the tab in an incident sees it as of now.
+    m_historyChart->refresh();
+    QWidget::showEvent(event);
 }

@@ -24,6 +24,9 @@ public:
     // The colour a provider's line has in the requests and tokens charts (for tests).
     QColor lineColour(const QString& provider) const;
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
     struct Chart {
         QChart* chart = nullptr;
