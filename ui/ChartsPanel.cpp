@@ -103,23 +103,8 @@ void ChartsPanel::buildWindowChart() {
     m_bars->attachAxis(m_barAxis);
     m_bars->attachAxis(m_countAxis);
 
-    // The threshold is a rate, so it has its own 0–100 % axis on the right. (A per-second failure-rate line was
-    // tried and dropped: while the breaker refuses, seconds have no calls, and the line read as nonsense.)
-    auto* rateAxis = new QValueAxis(chart);
-    m_windowRate = rateAxis;
-    rateAxis->setRange(0, 100);
-    rateAxis->setLabelFormat("%d %%");
-    rateAxis->setTitleText("failure rate");
-    chart->addAxis(rateAxis, Qt::AlignRight);
-    m_threshold = new QLineSeries(chart);
-    m_threshold->setName("threshold");
-    QPen pen(QColor(0xb7, 0x1c, 0x1c));
-    pen.setStyle(Qt::DashLine);
-    pen.setWidth(2);
-    m_threshold->setPen(pen);
-    chart->addSeries(m_threshold);
-    m_threshold->attachAxis(m_barAxis);
-    m_threshold->attachAxis(rateAxis);
+    // The threshold is a rate and the bars are counts: a dashed line at "50 %" on a second axis crossed the count
+    // axis at some number of calls and was read as one. The title says the window's rate and the threshold instead.
     m_windowView = viewOf(chart, this, "windowChart");
 }
 
@@ -214,14 +199,19 @@ void ChartsPanel::show(const fusebox::EngineSnapshot& snapshot) {
     // axis titles only where there is room: at 1024×700 a chart is barely 100 px tall.
     const int windowTicks = chartaxes::ticksFor(m_windowView->chart());
     const int trendTicks = chartaxes::ticksFor(m_trendView->chart());
-    for (QValueAxis* axis : {m_countAxis, m_windowRate}) axis->setTitleVisible(windowTicks >= 4);
+    m_countAxis->setTitleVisible(windowTicks >= 4);
     for (QValueAxis* axis : {m_trendRate, m_trendLatency}) axis->setTitleVisible(trendTicks >= 4);
-    chartaxes::setPercentTicks(m_windowRate, windowTicks);
     chartaxes::setPercentTicks(m_trendRate, trendTicks);
     chartaxes::setCountRange(m_countAxis, peak, windowTicks);
-    const double threshold = b.policy.failureRate * 100.0;
-    m_threshold->replace({QPointF(-0.5, threshold), QPointF(seconds - 0.5, threshold)});
-    m_threshold->setName(QString("threshold %1 %").arg(threshold, 0, 'f', 0));
+    const auto& w = b.window;
+    m_windowView->chart()->setTitle(
+        QString("Breaker window, last %1 s: %2 of %3 calls failed (%4), opens at %5 %6")
+            .arg(seconds)
+            .arg(w.failures)
+            .arg(w.calls)
+            .arg(console::percent(w.calls ? static_cast<double>(w.failures) / w.calls : 0.0))
+            .arg(b.policy.failureRate * 100.0, 0, 'f', 0)
+            .arg(b.policy.minCalls > 1 ? QString("% (with %1+ calls)").arg(b.policy.minCalls) : QString("%")));
 
     const auto& points = m_history.points(provider());
     QList<QPointF> failure, p95;

@@ -1,6 +1,6 @@
 #pragma once
-// Charts of one provider: its breaker window as per-second bars stacked by outcome, with the failure-rate
-// threshold marked, and a 15-minute trend of failure rate and p95 latency (from ProviderHistory).
+// Charts of one provider: its breaker window as per-second bars stacked by outcome, with the window's failure
+// rate and the threshold in its title, and a 15-minute trend of the failed-or-refused share and p95 latency.
 #include "Snapshot.h"
 
 #include <QWidget>
@@ -45,8 +45,6 @@ private:
     QCategoryAxis* m_barAxis = nullptr;
     int m_barSeconds = 0;
     QValueAxis* m_countAxis = nullptr;
-    QValueAxis* m_windowRate = nullptr;
-    QLineSeries* m_threshold = nullptr;
     QChartView* m_windowView = nullptr;
     QLineSeries* m_failureTrend = nullptr;
     QLineSeries* m_p95Trend = nullptr;
