@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
                            &window, [&window, drill] { window.runDrill(drill.section(':', 0, 0), drill.section(':', 1)); });
     }
     // FUSEBOX_SCREENSHOT=PATH saves a picture of the window after FUSEBOX_SCREENSHOT_AFTER_S seconds (default 30)
-    // and quits: how docs/screenshot.png is made (scripts/screenshot).
+    // and quits (one picture; scripts/screenshot uses ScreenshotTour, below).
     const QString screenshot = qEnvironmentVariable("FUSEBOX_SCREENSHOT");
     if (!screenshot.isEmpty()) {
         const int after = qEnvironmentVariableIntValue("FUSEBOX_SCREENSHOT_AFTER_S");

@@ -43,6 +43,8 @@ EventLogPanel::EventLogPanel(EventLogModel& model, QWidget* parent)
     m_view->setColumnWidth(2, 105);
     m_view->setColumnWidth(3, 150);
     m_view->setWordWrap(false);
+    // The focus shows even before a row is current (a table draws no focus of its own until then).
+    m_view->setStyleSheet("QTableView:focus { border: 2px solid #0d47a1; }");
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(bar);

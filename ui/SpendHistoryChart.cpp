@@ -112,7 +112,8 @@ void SpendHistoryChart::draw(const Query& query, const fusebox::SpendReport& rep
     m_time->setStartValue(-0.5);
     for (qsizetype i = 0; i + 1 < labels.size(); ++i) {
         const qint64 t = first + i * step;
-        if (t % labelEvery == 0)
+        // No clock label within a twelfth of the span of "now": the two would print over each other.
+        if (t % labelEvery == 0 && (labels.size() - 1 - i) * 12 >= labels.size())
             m_time->append(QDateTime::fromSecsSinceEpoch(t).toString(perMinute ? "HH:mm" : "ddd HH:mm"), double(i));
     }
     m_time->append("now", double(labels.size() - 1));
