@@ -6,6 +6,7 @@
 #include "EngineBridge.h"
 #include "MainWindow.h"
 #include "StartupProblemDialog.h"
+#include "ScreenshotTour.h"
 #include "config/ConfigLoader.h"
 #include "config/DefaultConfig.h"
 #include "core/Log.h"
@@ -146,7 +147,7 @@ int main(int argc, char** argv) {
                            &window, [&window, drill] { window.runDrill(drill.section(':', 0, 0), drill.section(':', 1)); });
     }
     // FUSEBOX_SCREENSHOT=PATH saves a picture of the window after FUSEBOX_SCREENSHOT_AFTER_S seconds (default 30)
-    // and quits: how docs/screenshot.png is made (scripts/screenshot).
+    // and quits (one picture; scripts/screenshot uses ScreenshotTour, below).
     const QString screenshot = qEnvironmentVariable("FUSEBOX_SCREENSHOT");
     if (!screenshot.isEmpty()) {
         const int after = qEnvironmentVariableIntValue("FUSEBOX_SCREENSHOT_AFTER_S");
@@ -157,6 +158,7 @@ int main(int argc, char** argv) {
             QApplication::exit(saved ? 0 : 1);
         });
     }
+    ScreenshotTour::startFromEnvironment(window); // scripts/screenshot: FUSEBOX_SCREENSHOT_DIR, _SIZE
     const int status = QApplication::exec();
     if (load) load->stop();
     engine->stop(std::chrono::seconds(10));

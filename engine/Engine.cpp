@@ -55,7 +55,8 @@ const ProviderSnapshot* EngineSnapshot::findProvider(std::string_view id) const 
 }
 
 Engine::Engine(Config config, Clock& clock, Random& random)
-    : m_config(std::move(config)), m_clock(clock), m_random(random), m_prices(PriceTable::builtIn()) {
+    : m_config(std::move(config)), m_clock(clock), m_createdAt(clock.wallNow()), m_random(random),
+      m_prices(PriceTable::builtIn()) {
     // The loader already validated prices_file; a file that changed since is reported and skipped.
     if (!m_config.pricesFile.empty())
         if (auto error = m_prices.mergeFile(m_config.pricesFile)) Log::warn("prices_file ignored: " + *error, {});
@@ -145,7 +146,15 @@ std::string Engine::listenUrl() const {
     return "http://" + m_server->host() + ":" + std::to_string(m_server->port());
 }
 
-void Engine::adoptDemo(std::unique_ptr<sim::DemoProviders> demo) { m_demo = std::move(demo); }
+void Engine::adoptDemo(std::unique_ptr<sim::DemoProviders> demo) {
+    // Before start(), so the table is still this thread's alone. Built again in the constructor's order with the
+    // demo's prices between the built-in table and the user's prices_file, whose prices win.
+    PriceTable prices = PriceTable::builtIn();
+    prices.merge(sim::DemoProviders::priceTable(), "demo prices");
+    if (!m_config.pricesFile.empty()) prices.mergeFile(m_config.pricesFile); // its error was logged at construction
+    m_prices = std::move(prices);
+    m_demo = std::move(demo);
+}
 
 // Every attempt, refusals included, from any I/O thread. Each observer is thread-safe and quick.
 void Engine::onAttempt(const AttemptRecord& recorded) {
@@ -173,6 +182,11 @@ std::string Engine::attemptsCsv(WallTime since, WallTime until) const {
     std::string csv = kAttemptsCsvHeader;
     for (const auto& a : m_journal->attempts(since, until)) csv += attemptCsvRow(a);
     return csv;
+}
+
+std::vector<Event> Engine::earlierEvents(WallTime since) const {
+    if (!m_journal || since >= m_createdAt) return {};
+    return m_journal->events(since, m_createdAt);
 }
 
 CircuitBreaker* Engine::breaker(std::string_view provider) {
@@ -273,7 +287,10 @@ CommandResult Engine::drill(const std::string& provider, const std::string& kind
         return {false, 404, "drills reach only the simulated providers of --demo (sim-primary, sim-backup)", std::nullopt, {}};
     if (kind == "outage") target->setFault(sim::Fault::httpError(503));
     else if (kind == "rate_limit") target->setFault(sim::Fault::httpError(429, "8"));
-    else if (kind == "slow") target->setFault(sim::Fault::httpError(500).withProbability(0.3, 7).withLatency(Millis{2500}));
+    // Every answer of a slow bleed comes late (past the demo's slow_call_ms of 2 s, so the "slow" count moves),
+    // and three in ten are 500s.
+    else if (kind == "slow")
+        target->setFault(sim::Fault::httpError(500).withProbability(0.3, 7).withLatency(Millis{2500}).withSparedLatency(Millis{2500}));
     else if (kind == "hang") target->setFault(sim::Fault::hang());
     else if (kind == "clear") target->clearFault();
     else return {false, 400, "unknown drill \"" + kind + "\" (outage, rate_limit, slow, hang, clear)", std::nullopt, {}};

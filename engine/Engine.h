@@ -90,6 +90,9 @@ public:
     // (time ISO 8601 UTC; usd empty when the model has no price). From the journal when enabled, else memory.
     std::string attemptsCsv(WallTime since, WallTime until) const;
     const PriceTable& prices() const { return m_prices; }
+    // The events of earlier runs with `since` <= at, oldest first, from the journal (empty when it is disabled):
+    // with events().history() (this run's) they make the incident timeline that survives a restart.
+    std::vector<Event> earlierEvents(WallTime since) const;
 
     // --demo: the engine keeps the simulated providers alive and lets drills reach them.
     void adoptDemo(std::unique_ptr<sim::DemoProviders> demo);
@@ -103,6 +106,7 @@ private:
 
     Config m_config;
     Clock& m_clock;
+    WallTime m_createdAt; // events at or after it are this run's, and on the bus
     Random& m_random;
     EventBus m_events;
     PriceTable m_prices;

@@ -1,14 +1,14 @@
 #include "ChartsPanel.h"
 
+#include "ChartAxes.h"
+#include "Format.h"
 #include "ProviderHistory.h"
 
-#include <QBarCategoryAxis>
 #include <QBarSet>
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
-#include <QDateTime>
-#include <QDateTimeAxis>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineSeries>
@@ -48,11 +48,15 @@ QChartView* viewOf(QChart* chart, QWidget* parent, const QString& name) {
     QFont font = chart->legend()->font();
     font.setPointSizeF(7.5);
     chart->legend()->setFont(font);
+    QFont title = chart->titleFont();
+    title.setPointSizeF(9);
+    chart->setTitleFont(title);
     chart->setMargins(QMargins(4, 4, 4, 4));
     auto* view = new QChartView(chart, parent);
     view->setObjectName(name);
     view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumHeight(220);
+    view->setMinimumHeight(150);
+    view->setFocusPolicy(Qt::NoFocus); // nothing to do in a chart by keyboard: no tab stop that shows nothing
     return view;
 }
 
@@ -80,44 +84,27 @@ void ChartsPanel::buildWindowChart() {
     m_bars = new QStackedBarSeries(chart);
     m_bars->setBarWidth(0.9);
     for (const Layer& layer : kLayers) {
-        auto* set = new QBarSet(QString(layer.name).replace('_', ' '));
+        auto* set = new QBarSet(console::outcomeName(layer.name));
         set->setColor(layer.colour);
         set->setBorderColor(layer.colour);
         m_bars->append(set);
         m_sets << set;
     }
     chart->addSeries(m_bars);
-    m_barAxis = new QBarCategoryAxis(chart);
+    // One bar a second at x = 0 .. seconds-1, oldest left; labelled by age ("-30 s" ... "now"), a few labels only.
+    m_barAxis = new QCategoryAxis(chart);
     m_barAxis->setGridLineVisible(false);
-    m_barAxis->setLabelsVisible(false); // one bar a second, oldest left, the newest second at the right edge
     m_barAxis->setTitleVisible(false);
     m_countAxis = new QValueAxis(chart);
-    m_countAxis->setLabelFormat("%d");
     m_countAxis->setTitleText("calls");
+    chartaxes::setCountRange(m_countAxis, 1);
     chart->addAxis(m_barAxis, Qt::AlignBottom);
     chart->addAxis(m_countAxis, Qt::AlignLeft);
     m_bars->attachAxis(m_barAxis);
     m_bars->attachAxis(m_countAxis);
 
-    // The threshold is a rate, so it has its own 0–100 % axis on the right. (A per-second failure-rate line was
-    // tried and dropped: while the breaker refuses, seconds have no calls, and the line read as nonsense.)
-    auto* rateAxis = new QValueAxis(chart);
-    rateAxis->setRange(0, 100);
-    rateAxis->setLabelFormat("%d %%");
-    rateAxis->setTitleText("failure rate");
-    m_thresholdX = new QValueAxis(chart);
-    m_thresholdX->setVisible(false);
-    chart->addAxis(rateAxis, Qt::AlignRight);
-    chart->addAxis(m_thresholdX, Qt::AlignTop);
-    m_threshold = new QLineSeries(chart);
-    m_threshold->setName("threshold");
-    QPen pen(QColor(0xb7, 0x1c, 0x1c));
-    pen.setStyle(Qt::DashLine);
-    pen.setWidth(2);
-    m_threshold->setPen(pen);
-    chart->addSeries(m_threshold);
-    m_threshold->attachAxis(m_thresholdX);
-    m_threshold->attachAxis(rateAxis);
+    // The threshold is a rate and the bars are counts: a dashed line at "50 %" on a second axis crossed the count
+    // axis at some number of calls and was read as one. The title says the window's rate and the threshold instead.
     m_windowView = viewOf(chart, this, "windowChart");
 }
 
@@ -125,20 +112,22 @@ void ChartsPanel::buildTrendChart() {
     auto* chart = new QChart;
     chart->setTitle("Last 15 minutes");
     m_failureTrend = new QLineSeries(chart);
-    m_failureTrend->setName("failure rate (%)");
+    m_failureTrend->setName("failed or refused (% of calls, per 10 s)");
     m_failureTrend->setPen(QPen(QColor(0xd3, 0x2f, 0x2f), 2));
     m_p95Trend = new QLineSeries(chart);
     m_p95Trend->setName("p95 latency (ms)");
     m_p95Trend->setPen(QPen(QColor(0x15, 0x65, 0xc0), 2));
     chart->addSeries(m_failureTrend);
     chart->addSeries(m_p95Trend);
-    m_trendTime = new QDateTimeAxis(chart);
-    m_trendTime->setFormat("HH:mm");
+    m_trendTime = new QCategoryAxis(chart);
+    m_trendTime->setGridLineVisible(true);
     m_trendRate = new QValueAxis(chart);
     m_trendRate->setRange(0, 100);
     m_trendRate->setLabelFormat("%d %%");
     m_trendLatency = new QValueAxis(chart);
-    m_trendLatency->setLabelFormat("%d ms");
+    m_trendLatency->setTitleText("p95");
+    m_trendRate->setTitleText("failed or refused");
+    chartaxes::setCountRange(m_trendLatency, 100);
     chart->addAxis(m_trendTime, Qt::AlignBottom);
     chart->addAxis(m_trendRate, Qt::AlignLeft);
     chart->addAxis(m_trendLatency, Qt::AlignRight);
@@ -162,6 +151,19 @@ void ChartsPanel::setProviders(const QStringList& ids) {
 QString ChartsPanel::provider() const { return m_provider->currentText(); }
 void ChartsPanel::setProvider(const QString& id) { m_provider->setCurrentText(id); }
 
+QList<double> ChartsPanel::countTicks() const { return chartaxes::ticks(m_countAxis); }
+QStringList ChartsPanel::windowTimeLabels() const { return chartaxes::labels(m_barAxis); }
+QStringList ChartsPanel::trendTimeLabels() const { return chartaxes::labels(m_trendTime); }
+double ChartsPanel::trendPeakMsecs() const {
+    double peak = -1, at = 0;
+    for (const QPointF& p : m_failureTrend->points())
+        if (p.y() > peak) {
+            peak = p.y();
+            at = p.x();
+        }
+    return at;
+}
+
 int ChartsPanel::barCount() const { return m_sets.isEmpty() ? 0 : static_cast<int>(m_sets.front()->count()); }
 int ChartsPanel::trendPointCount() const { return static_cast<int>(m_failureTrend->count()); }
 
@@ -177,14 +179,10 @@ void ChartsPanel::show(const fusebox::EngineSnapshot& snapshot) {
         const int age = static_cast<int>(now - std::floor(bucket.t));
         if (age >= 0 && age < seconds) perSecond[static_cast<std::size_t>(seconds - 1 - age)].add(bucket.counts);
     }
-    QStringList categories;
-    for (int i = 0; i < seconds; ++i) {
-        const int age = seconds - 1 - i;
-        categories << (age % 10 == 0 ? (age == 0 ? QString("now") : QString("-%1s").arg(age)) : QString(i, ' '));
-    }
-    if (m_barAxis->categories() != categories) {
-        m_barAxis->clear();
-        m_barAxis->append(categories);
+    if (m_barSeconds != seconds) {
+        m_barSeconds = seconds;
+        // "now" under the newest bar's centre.
+        chartaxes::setRelativeTime(m_barAxis, -0.5, seconds - 0.5, seconds - 1, seconds > 30 ? 20 : 10, 1, " s");
     }
     double peak = 1;
     for (int layer = 0; layer < m_sets.size(); ++layer) {
@@ -197,23 +195,40 @@ void ChartsPanel::show(const fusebox::EngineSnapshot& snapshot) {
         const auto& c = perSecond[static_cast<std::size_t>(i)];
         peak = std::max(peak, static_cast<double>(c.calls + c.count(Outcome::ShortCircuited)));
     }
-    m_countAxis->setRange(0, std::ceil(peak * 1.15));
-    m_thresholdX->setRange(-0.5, seconds - 0.5);
-    const double threshold = b.policy.failureRate * 100.0;
-    m_threshold->replace({QPointF(-0.5, threshold), QPointF(seconds - 0.5, threshold)});
-    m_threshold->setName(QString("threshold %1 %").arg(threshold, 0, 'f', 0));
+    // As many ticks as the plot's height holds without labels colliding (Qt elides colliding labels to "…"), and
+    // axis titles only where there is room: at 1024×700 a chart is barely 100 px tall.
+    const int windowTicks = chartaxes::ticksFor(m_windowView->chart());
+    const int trendTicks = chartaxes::ticksFor(m_trendView->chart());
+    m_countAxis->setTitleVisible(windowTicks >= 4);
+    for (QValueAxis* axis : {m_trendRate, m_trendLatency}) axis->setTitleVisible(trendTicks >= 4);
+    chartaxes::setPercentTicks(m_trendRate, trendTicks);
+    chartaxes::setCountRange(m_countAxis, peak, windowTicks);
+    const auto& w = b.window;
+    m_windowView->chart()->setTitle(
+        QString("Breaker window, last %1 s: %2 of %3 calls failed (%4), opens at %5 %6")
+            .arg(seconds)
+            .arg(w.failures)
+            .arg(w.calls)
+            .arg(console::percent(w.calls ? static_cast<double>(w.failures) / w.calls : 0.0))
+            .arg(b.policy.failureRate * 100.0, 0, 'f', 0)
+            .arg(b.policy.minCalls > 1 ? QString("% (with %1+ calls)").arg(b.policy.minCalls) : QString("%")));
 
     const auto& points = m_history.points(provider());
     QList<QPointF> failure, p95;
-    double worst = 100;
+    double worst = 1;
     for (const auto& point : points) {
         failure << QPointF(point.msecs, point.failureRate * 100.0);
         p95 << QPointF(point.msecs, point.p95Ms);
         worst = std::max(worst, point.p95Ms);
     }
+    // x is milliseconds before the snapshot (so "now" is 0), which keeps the labels fixed while the lines move.
+    const qint64 end = std::chrono::duration_cast<std::chrono::milliseconds>(snapshot.takenAt.time_since_epoch()).count();
+    for (QPointF& p : failure) p.setX(p.x() - end);
+    for (QPointF& p : p95) p.setX(p.x() - end);
     m_failureTrend->replace(failure);
     m_p95Trend->replace(p95);
-    const qint64 end = std::chrono::duration_cast<std::chrono::milliseconds>(snapshot.takenAt.time_since_epoch()).count();
-    m_trendTime->setRange(QDateTime::fromMSecsSinceEpoch(end - ProviderHistory::kSpanMs), QDateTime::fromMSecsSinceEpoch(end));
-    m_trendLatency->setRange(0, std::ceil(worst * 1.1));
+    if (m_trendTime->categoriesLabels().isEmpty())
+        chartaxes::setRelativeTime(m_trendTime, -ProviderHistory::kSpanMs, 0, 0, 5 * 60'000, 60'000, " min");
+    chartaxes::setCountRange(m_trendLatency, worst, trendTicks);
+    m_trendLatency->setLabelFormat("%d ms");
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Charts of one provider: its breaker window as per-second bars stacked by outcome, with the failure-rate
-// threshold marked, and a 15-minute trend of failure rate and p95 latency (from ProviderHistory).
+// Charts of one provider: its breaker window as per-second bars stacked by outcome, with the window's failure
+// rate and the threshold in its title, and a 15-minute trend of the failed-or-refused share and p95 latency.
 #include "Snapshot.h"
 
 #include <QWidget>
@@ -13,8 +13,7 @@ class QBarSet;
 class QStackedBarSeries;
 class QLineSeries;
 class QValueAxis;
-class QDateTimeAxis;
-class QBarCategoryAxis;
+class QCategoryAxis;
 
 class ChartsPanel : public QWidget {
     Q_OBJECT
@@ -29,6 +28,11 @@ public:
     // For tests: how many bars (seconds) and trend points are drawn.
     int barCount() const;
     int trendPointCount() const;
+    // The count axis' tick values, the time axes' labels, and when (ms before now) the trend's failure line peaks.
+    QList<double> countTicks() const;
+    QStringList windowTimeLabels() const;
+    QStringList trendTimeLabels() const;
+    double trendPeakMsecs() const;
 
 private:
     void buildWindowChart();
@@ -38,14 +42,13 @@ private:
     QComboBox* m_provider;
     QStackedBarSeries* m_bars = nullptr;
     QList<QBarSet*> m_sets;
-    QBarCategoryAxis* m_barAxis = nullptr;
+    QCategoryAxis* m_barAxis = nullptr;
+    int m_barSeconds = 0;
     QValueAxis* m_countAxis = nullptr;
-    QLineSeries* m_threshold = nullptr;
-    QValueAxis* m_thresholdX = nullptr;
     QChartView* m_windowView = nullptr;
     QLineSeries* m_failureTrend = nullptr;
     QLineSeries* m_p95Trend = nullptr;
-    QDateTimeAxis* m_trendTime = nullptr;
+    QCategoryAxis* m_trendTime = nullptr;
     QValueAxis* m_trendRate = nullptr;
     QValueAxis* m_trendLatency = nullptr;
     QChartView* m_trendView = nullptr;

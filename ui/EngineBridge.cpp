@@ -21,7 +21,13 @@ EngineBridge::EngineBridge(fusebox::Engine& engine, QObject* parent) : QObject(p
 
 EngineBridge::~EngineBridge() { m_engine.events().unsubscribe(m_subscription); }
 
-std::vector<fusebox::Event> EngineBridge::eventHistory() const { return m_engine.events().history(); }
+std::vector<fusebox::Event> EngineBridge::eventHistory() const {
+    // The last 24 hours of earlier runs from the journal, then this run's events from the bus.
+    constexpr auto kDay = std::chrono::hours(24);
+    std::vector<fusebox::Event> events = m_engine.earlierEvents(m_engine.clock().wallNow() - kDay);
+    for (auto& event : m_engine.events().history()) events.push_back(std::move(event));
+    return events;
+}
 
 bool EngineBridge::demoMode() const { return m_engine.demo() != nullptr; }
 

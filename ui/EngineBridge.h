@@ -23,7 +23,8 @@ public:
     // Never faster than 10 Hz, whatever is asked.
     void setPollInterval(int ms) { m_timer.setInterval(std::max(ms, 100)); }
     int pollInterval() const { return m_timer.interval(); }
-    // The events published before the console subscribed, oldest first (to seed the event log).
+    // The events of the last 24 hours, oldest first (to seed the event log): earlier runs' from the journal, then
+    // those this run published before the console subscribed.
     std::vector<fusebox::Event> eventHistory() const;
     // True when --demo providers exist, so drills can reach them.
     bool demoMode() const;

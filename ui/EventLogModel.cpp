@@ -38,16 +38,19 @@ QString EventLogModel::subjectOf(const Event& e) {
 }
 
 QString EventLogModel::changeOf(const Event& e) {
-    if (e.type == EventType::Operator) return QString::fromStdString(e.action);
+    if (e.type == EventType::Operator) return QString::fromStdString(e.action).replace('_', ' ');
+    if (e.type == EventType::Breaker) return console::stateName(e.from) + "  →  " + console::stateName(e.to);
     return QString::fromStdString(e.from) + "  →  " + QString::fromStdString(e.to);
 }
 
 QVariant EventLogModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= rowCount()) return {};
     const Event& e = m_events[static_cast<std::size_t>(index.row())];
-    if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
+    if (role == CopyRole && index.column() == Time) return console::isoUtc(e.at);
+    if (role == Qt::ToolTipRole && index.column() == Time) return console::isoUtc(e.at);
+    if (role == Qt::DisplayRole || role == Qt::ToolTipRole || role == CopyRole) {
         switch (index.column()) {
-        case Time: return console::clockTime(e.at);
+        case Time: return console::dateTime(e.at);
         case Type: return QString(fusebox::eventTypeName(e.type));
         case Subject: return subjectOf(e);
         case Change: return changeOf(e);
@@ -88,10 +91,12 @@ QString EventLogFilter::toText() const {
     QStringList lines;
     QStringList header;
     for (int c = 0; c < columnCount(); ++c) header << headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
+    header[EventLogModel::Time] = "Time (UTC)";
     lines << header.join('\t');
     for (int r = 0; r < rowCount(); ++r) {
         QStringList cells;
-        for (int c = 0; c < columnCount(); ++c) cells << data(index(r, c), Qt::DisplayRole).toString();
+        // Copies carry ISO 8601 UTC times: they are pasted into tickets and compared across machines.
+        for (int c = 0; c < columnCount(); ++c) cells << data(index(r, c), EventLogModel::CopyRole).toString();
         lines << cells.join('\t');
     }
     return lines.join('\n') + '\n';

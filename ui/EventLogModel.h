@@ -12,6 +12,8 @@ class EventLogModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { Time, Type, Subject, Change, Reason, ColumnCount };
+    // The text a copy carries: as shown, except the time in ISO 8601 UTC.
+    static constexpr int CopyRole = Qt::UserRole + 1;
     static constexpr int kMaxRows = 5000;
 
     explicit EventLogModel(QObject* parent = nullptr);

@@ -38,11 +38,13 @@ EventLogPanel::EventLogPanel(EventLogModel& model, QWidget* parent)
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->setColumnWidth(0, 70);
+    m_view->setColumnWidth(0, 175); // date, time and zone
     m_view->setColumnWidth(1, 70);
     m_view->setColumnWidth(2, 105);
     m_view->setColumnWidth(3, 150);
     m_view->setWordWrap(false);
+    // The focus shows even before a row is current (a table draws no focus of its own until then).
+    m_view->setStyleSheet("QTableView:focus { border: 2px solid #0d47a1; }");
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(bar);

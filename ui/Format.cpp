@@ -41,6 +41,31 @@ QColor conditionColor(fusebox::ProviderCondition condition) {
     return Qt::gray;
 }
 
+QString stateName(const std::string& engineName) {
+    if (auto state = fusebox::breakerStateFromName(engineName)) return stateName(*state);
+    return QString::fromStdString(engineName);
+}
+
+bool isRateLimitOpen(const fusebox::BreakerSnapshot& breaker) {
+    return breaker.state == BreakerState::Open && breaker.reason.rfind("rate limited", 0) == 0;
+}
+
+QColor rateLimitColor() { return QColor(0x8e, 0x24, 0xaa); } // the window chart's "rate limited" purple
+
+QString outcomeName(const QString& engineName) {
+    if (engineName == "short_circuited") return QStringLiteral("short-circuited");
+    return QString(engineName).replace('_', ' ');
+}
+
+QString drillName(const QString& kind) {
+    if (kind == "outage") return QStringLiteral("Outage (503)");
+    if (kind == "rate_limit") return QStringLiteral("429 storm");
+    if (kind == "slow") return QStringLiteral("Slow bleed");
+    if (kind == "hang") return QStringLiteral("Hang");
+    if (kind == "clear") return QStringLiteral("Clear");
+    return kind;
+}
+
 QColor stateColor(BreakerState state) {
     switch (state) {
     case BreakerState::Closed: return QColor(0x2e, 0x9d, 0x4f);
@@ -85,6 +110,17 @@ QString countdown(std::optional<double> seconds) {
 QString clockTime(fusebox::WallTime at) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
     return QDateTime::fromMSecsSinceEpoch(ms).toString("HH:mm:ss");
+}
+
+QString dateTime(fusebox::WallTime at) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+    const QDateTime local = QDateTime::fromMSecsSinceEpoch(ms);
+    return local.toString("yyyy-MM-dd HH:mm:ss ") + local.timeZoneAbbreviation();
+}
+
+QString isoUtc(fusebox::WallTime at) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
 } // namespace console

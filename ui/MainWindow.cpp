@@ -1,12 +1,16 @@
 #include "MainWindow.h"
 
+#include "CardFlowLayout.h"
 #include "ChartsPanel.h"
+#include "DrillMenu.h"
 #include "ConfirmDialog.h"
 #include "EngineBridge.h"
 #include "EventLogModel.h"
 #include "EventLogPanel.h"
 #include "Format.h"
+#include "ProviderBoard.h"
 #include "ProviderHistory.h"
+#include "ProviderPalette.h"
 #include "RoutesPanel.h"
 #include "SpendPanel.h"
 #include "TrayKeeper.h"
@@ -39,8 +43,6 @@
 using fusebox::BreakerState;
 
 namespace {
-
-constexpr int kCardsPerRow = 3;
 
 QIcon stateIcon(const QColor& colour) {
     QPixmap pixmap(64, 64);
@@ -161,15 +163,8 @@ bool MainWindow::exportAttempts(const QString& path) {
 QWidget* MainWindow::buildBoard() {
     m_boardSplit = new QSplitter(Qt::Vertical, this);
     m_boardSplit->setObjectName("boardSplit");
-    auto* cards = new QWidget(m_boardSplit);
-    cards->setObjectName("providerBoard");
-    m_cardGrid = new QGridLayout(cards);
-    m_cardGrid->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    auto* scroll = new QScrollArea(m_boardSplit);
-    scroll->setWidget(cards);
-    scroll->setWidgetResizable(true);
-    scroll->setMinimumHeight(150);
-    m_boardSplit->addWidget(scroll);
+    m_board = new ProviderBoard(m_boardSplit);
+    m_boardSplit->addWidget(m_board);
 
     m_lowerSplit = new QSplitter(Qt::Horizontal, m_boardSplit);
     m_lowerSplit->setObjectName("lowerSplit");
@@ -182,6 +177,7 @@ QWidget* MainWindow::buildBoard() {
     auto* routesScroll = new QScrollArea(left);
     routesScroll->setWidget(m_routes);
     routesScroll->setWidgetResizable(true);
+    routesScroll->setFocusPolicy(Qt::NoFocus);
     left->addWidget(routesScroll);
     m_eventPanel = new EventLogPanel(*m_eventLog, left);
     left->addWidget(m_eventPanel);
@@ -217,19 +213,11 @@ void MainWindow::buildMenus() {
     openConfig->setEnabled(!m_bridge.configPath().isEmpty()); // a config given in memory (tests) has no file
     showConfig->setEnabled(!m_bridge.configPath().isEmpty());
     if (!m_bridge.demoMode()) return;
-    QMenu* drills = menuBar()->addMenu("&Drill");
-    drills->setObjectName("drillMenu");
-    for (const auto& p : m_bridge.snapshot().providers) {
-        const QString id = QString::fromStdString(p.id);
-        if (!id.startsWith("sim-")) continue; // only the simulated providers of --demo take drills
-        QMenu* sub = drills->addMenu(id);
-        const QStringList labels = {"Outage (503)", "429 storm", "Slow bleed", "Hang", "Clear"};
-        for (int i = 0; i < drillKinds().size(); ++i) {
-            const QString kind = drillKinds()[i];
-            QAction* action = sub->addAction(labels[i], this, [this, id, kind] { runDrill(id, kind); });
-            action->setObjectName("drill_" + id + "_" + kind);
-        }
-    }
+    QStringList sims;
+    for (const auto& p : m_bridge.snapshot().providers)
+        if (QString::fromStdString(p.id).startsWith("sim-")) sims << QString::fromStdString(p.id); // only --demo's
+    m_drills = new DrillMenu(menuBar(), sims, drillKinds(), this);
+    connect(m_drills, &DrillMenu::drillRequested, this, &MainWindow::runDrill);
 }
 
 QStringList MainWindow::drillKinds() { return {"outage", "rate_limit", "slow", "hang", "clear"}; }
@@ -268,15 +256,16 @@ void MainWindow::syncCards() {
     QStringList ids;
     for (const auto& p : providers) {
         const QString id = QString::fromStdString(p.id);
-        auto* c = new ProviderCard(id, m_cardGrid->parentWidget());
+        auto* c = new ProviderCard(id, m_board->container());
         if (m_bridge.demoMode() && id.startsWith("sim-")) c->setDrills(drillKinds());
         connect(c, &ProviderCard::actionRequested, this, &MainWindow::runIncidentAction);
         connect(c, &ProviderCard::drillRequested, this, &MainWindow::runDrill);
         connect(c, &ProviderCard::selected, this, &MainWindow::selectProvider);
-        m_cardGrid->addWidget(c, m_cards.size() / kCardsPerRow, m_cards.size() % kCardsPerRow);
+        m_board->cards().addWidget(c);
         m_cards << c;
         ids << id;
     }
+    ProviderPalette::assign(ids);
     m_charts->setProviders(ids);
     QStringList subjects = ids;
     for (const auto& r : m_bridge.snapshot().routes) subjects << "route " + QString::fromStdString(r.name);
@@ -400,8 +389,9 @@ void MainWindow::runIncidentAction(const QString& provider, ProviderCard::Action
 
 void MainWindow::runDrill(const QString& provider, const QString& kind) {
     if (m_bridge.drill(provider, kind)) {
+        if (m_drills) m_drills->setActive(provider, kind);
         m_message->setStyleSheet({});
-        m_message->setText("Drill " + kind + " on " + provider);
+        m_message->setText(kind == "clear" ? "Drills cleared on " + provider : "Drill " + console::drillName(kind) + " on " + provider);
     }
 }
 
@@ -430,7 +420,7 @@ void MainWindow::restoreSettings() {
     if (settings.contains("window/geometry")) restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
     if (settings.contains("window/boardSplit")) m_boardSplit->restoreState(settings.value("window/boardSplit").toByteArray());
-    else m_boardSplit->setSizes({222, 638});
+    else m_boardSplit->setSizes({260, 600});
     if (settings.contains("window/lowerSplit")) m_lowerSplit->restoreState(settings.value("window/lowerSplit").toByteArray());
     else m_lowerSplit->setSizes({640, 740});
     m_tabs->setCurrentIndex(settings.value("window/tab", 0).toInt());

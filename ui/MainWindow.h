@@ -16,7 +16,8 @@ class TrayKeeper;
 class WelcomePanel;
 class ProviderHistory;
 class QLabel;
-class QGridLayout;
+class DrillMenu;
+class ProviderBoard;
 class QSplitter;
 class QTabWidget;
 
@@ -36,6 +37,7 @@ public:
     RoutesPanel& routesPanel() { return *m_routes; }
     ChartsPanel& chartsPanel() { return *m_charts; }
     SpendPanel& spendPanel() { return *m_spend; }
+    ProviderBoard& board() { return *m_board; }
     // Writes every attempt of the last 30 days as CSV (the columns of /admin/v1/attempts.csv). False on an I/O error.
     bool exportAttempts(const QString& path);
     ProviderHistory& history() { return *m_history; }
@@ -81,7 +83,8 @@ private:
     QTabWidget* m_tabs = nullptr;
     QSplitter* m_boardSplit = nullptr;
     QSplitter* m_lowerSplit = nullptr;
-    QGridLayout* m_cardGrid = nullptr;
+    ProviderBoard* m_board = nullptr;
+    DrillMenu* m_drills = nullptr;
     QList<ProviderCard*> m_cards;
     QLabel* m_address = nullptr;
     QLabel* m_overall = nullptr;

@@ -13,6 +13,9 @@ ProviderBadge providerBadge(const fusebox::ProviderSnapshot& p) {
     case fusebox::ProviderCondition::FailingEveryCall:
         return {state + ", failing", console::conditionColor(health.condition), "The breaker admits, but " + why};
     default:
+        // A 429 open is the provider asking for a pause, not an outage: its own words and colour (the card's
+        // countdown then reads "retry after", the provider's Retry-After).
+        if (console::isRateLimitOpen(p.breaker)) return {"rate limited", console::rateLimitColor(), why};
         return {state, console::stateColor(p.breaker.state), why};
     }
 }

@@ -20,11 +20,16 @@ namespace {
 // The window counts shown on the card, in this order; "failure" and "slow" are the breaker's own tallies.
 const char* const kCountNames[] = {"success", "failure", "slow", "rate_limited", "short_circuited", "client_error"};
 
+const char* const kCardStyle = "ProviderCard:focus { border: 3px solid #0d47a1; border-radius: 4px; }";
+const char* const kSelectedStyle = "ProviderCard { border: 2px solid #1565c0; border-radius: 4px; }"
+                                   "ProviderCard:focus { border: 3px solid #0d47a1; border-radius: 4px; }";
+
 QPushButton* buttonFor(QAction* action, const QString& name, QWidget* parent) {
     auto* button = new QPushButton(action->text().remove('&'), parent);
     button->setObjectName(name);
     button->setToolTip(action->toolTip() + "  (" + action->shortcut().toString(QKeySequence::NativeText) + ")");
-    button->setFocusPolicy(Qt::NoFocus);
+    // In the Tab order: every action of the card is reachable from the keyboard (its shortcut also works).
+    button->setFocusPolicy(Qt::StrongFocus);
     QObject::connect(button, &QPushButton::clicked, action, &QAction::trigger);
     return button;
 }
@@ -36,6 +41,8 @@ ProviderCard::ProviderCard(const QString& providerId, QWidget* parent) : QFrame(
     setFrameShape(QFrame::StyledPanel);
     setFocusPolicy(Qt::StrongFocus);
     setMinimumWidth(330);
+    // The focus is always visible: a focused card has a thick outline (a selected one a thin one).
+    setStyleSheet(kCardStyle);
     auto* layout = new QVBoxLayout(this);
 
     auto* header = new QHBoxLayout;
@@ -66,17 +73,18 @@ ProviderCard::ProviderCard(const QString& providerId, QWidget* parent) : QFrame(
 
     auto* grid = new QGridLayout;
     m_countdown = addValue(grid, 0, 0, "next probe", "countdownLabel");
+    m_countdownCaption = qobject_cast<QLabel*>(grid->itemAtPosition(0, 0)->widget());
     m_inFlight = addValue(grid, 0, 2, "in flight", "inFlightLabel");
     m_rps = addValue(grid, 1, 0, "requests", "rpsLabel");
-    m_errors = addValue(grid, 1, 2, "errors", "errorRateLabel");
-    m_latency = addValue(grid, 2, 0, "p50 / p95 / p99", "latencyLabel");
+    m_errors = addValue(grid, 1, 2, "errors (60 s)", "errorRateLabel");
+    m_latency = addValue(grid, 2, 0, "p50 / p95 / p99 (60 s)", "latencyLabel");
     grid->addWidget(m_latency, 2, 1, 1, 3);
     layout->addLayout(grid);
 
     auto* counts = new QGridLayout;
     int i = 0;
     for (const char* countName : kCountNames) {
-        auto* caption = new QLabel(QString(countName).replace('_', ' '), this);
+        auto* caption = new QLabel(console::outcomeName(countName), this);
         caption->setStyleSheet("QLabel { color: #666; font-size: 8pt; }");
         auto* value = new QLabel("0", this);
         value->setObjectName(QString("count_") + countName);
@@ -133,23 +141,25 @@ void ProviderCard::setDrills(const QStringList& kinds) { m_drills = kinds; }
 void ProviderCard::setSelected(bool selected) {
     if (m_selected == selected) return;
     m_selected = selected;
-    setStyleSheet(selected ? "ProviderCard { border: 2px solid #1565c0; border-radius: 4px; }" : QString());
+    setStyleSheet(selected ? kSelectedStyle : kCardStyle);
 }
 
 void ProviderCard::show(const fusebox::ProviderSnapshot& p) {
     const auto& b = p.breaker;
+    // The badge says what clients get: no key, failing every call, a 429's pause (rate limited) or the state.
     const ProviderBadge badge = providerBadge(p);
-    const QColor colour = badge.colour;
+    const bool rateLimited = console::isRateLimitOpen(b);
     m_state->setText(badge.text);
     m_state->setToolTip(badge.tooltip);
-    m_state->setProperty("stateColor", colour.name());
+    m_state->setProperty("stateColor", badge.colour.name());
     m_state->setStyleSheet(QString("QLabel { background: %1; color: white; font-weight: bold; border-radius: 4px; "
-                                   "padding: 2px 8px; }").arg(colour.name()));
+                                   "padding: 2px 8px; }").arg(badge.colour.name()));
+    m_countdownCaption->setText(rateLimited ? QStringLiteral("retry after") : QStringLiteral("next probe"));
     m_manual->setVisible(console::isManual(b.state));
     m_noKey->setVisible(!p.hasKey);
     m_noKey->setText("no key: " + QString::fromStdString(p.keyHint));
     m_reason->setText(QString::fromStdString(b.reason));
-    m_reason->setToolTip("since " + console::clockTime(b.since));
+    m_reason->setToolTip("since " + console::dateTime(b.since));
     // Only a refusing breaker has a next probe; forced_open has none (it waits for an operator).
     const bool refusing = b.state == fusebox::BreakerState::Open || b.state == fusebox::BreakerState::HalfOpen;
     m_countdown->setText(refusing ? console::countdown(b.retryAfterS) : QStringLiteral("—"));
@@ -158,7 +168,7 @@ void ProviderCard::show(const fusebox::ProviderSnapshot& p) {
     m_rps->setText(console::rate(p.figures.requestsPerSecond));
     m_errors->setText(console::percent(p.figures.errorRate));
     const auto& f = p.figures;
-    m_latency->setText(f.attemptsTotal == 0 ? QStringLiteral("—")
+    m_latency->setText(f.recentLatencySamples == 0 ? QStringLiteral("— (no calls)")
                                             : console::millis(f.p50Ms) + " / " + console::millis(f.p95Ms) + " / " +
                                                   console::millis(f.p99Ms));
     const auto& w = b.window;
@@ -178,7 +188,7 @@ void ProviderCard::contextMenuEvent(QContextMenuEvent* event) {
     if (!m_drills.isEmpty()) {
         QMenu* drills = menu.addMenu("Drill");
         for (const QString& kind : m_drills)
-            drills->addAction(kind, this, [this, kind] { emit drillRequested(m_id, kind); });
+            drills->addAction(console::drillName(kind), this, [this, kind] { emit drillRequested(m_id, kind); });
     }
     menu.exec(event->globalPos());
 }

@@ -44,6 +44,7 @@ private:
     QLabel* m_noKey;
     QLabel* m_reason;
     QLabel* m_countdown;
+    QLabel* m_countdownCaption = nullptr;
     QLabel* m_rps;
     QLabel* m_errors;
     QLabel* m_latency;

@@ -1,5 +1,23 @@
 #include "ProviderHistory.h"
 
+namespace {
+// Against the newest earlier sample at least kRateSpanMs old (or the oldest there is).
+double intervalFailureRate(const std::deque<HistoryPoint>& earlier, const HistoryPoint& now) {
+    if (earlier.empty()) return 0.0;
+    const HistoryPoint* base = &earlier.front();
+    for (auto it = earlier.rbegin(); it != earlier.rend(); ++it)
+        if (now.msecs - it->msecs >= ProviderHistory::kRateSpanMs) {
+            base = &*it;
+            break;
+        }
+    // Totals only grow; a provider that came back (a reload) starts again from zero.
+    if (now.attempts < base->attempts || now.errors < base->errors || now.refused < base->refused) return 0.0;
+    const double calls = static_cast<double>((now.attempts - base->attempts) + (now.refused - base->refused));
+    const double bad = static_cast<double>((now.errors - base->errors) + (now.refused - base->refused));
+    return calls > 0 ? std::min(1.0, bad / calls) : 0.0;
+}
+} // namespace
+
 bool ProviderHistory::add(const fusebox::EngineSnapshot& snapshot) {
     const qint64 now =
         std::chrono::duration_cast<std::chrono::milliseconds>(snapshot.takenAt.time_since_epoch()).count();
@@ -11,13 +29,16 @@ bool ProviderHistory::add(const fusebox::EngineSnapshot& snapshot) {
         auto& points = m_points[id];
         HistoryPoint point;
         point.msecs = now;
-        const auto& w = p.breaker.window;
-        point.failureRate = w.calls > 0 ? static_cast<double>(w.failures) / w.calls : 0.0;
+        point.attempts = p.figures.attemptsTotal;
+        point.errors = p.figures.errorsTotal;
+        point.refused = p.figures.shortCircuitedTotal;
+        point.failureRate = intervalFailureRate(points, point);
         point.p95Ms = p.figures.p95Ms;
         point.requestsPerSecond = p.figures.requestsPerSecond;
         point.inputTokens = static_cast<double>(p.figures.inputTokensTotal);
         point.outputTokens = static_cast<double>(p.figures.outputTokensTotal);
         point.spendUsd = p.spendTodayUsd;
+        point.wastedUsd = p.wastedTodayUsd;
         points.push_back(point);
         while (!points.empty() && points.front().msecs < now - kSpanMs) points.pop_front();
     }

@@ -1,8 +1,10 @@
 #include "SpendHistoryChart.h"
 
+#include "ChartAxes.h"
 #include "EngineBridge.h"
+#include "ProviderPalette.h"
 
-#include <QBarCategoryAxis>
+#include <QCategoryAxis>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
@@ -16,6 +18,8 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <utility>
@@ -26,7 +30,7 @@ constexpr int kRefreshMs = 10'000; // spend moves slowly; the report reads the j
 
 SpendHistoryChart::SpendHistoryChart(EngineBridge& bridge, QWidget* parent)
     : QWidget(parent), m_bridge(bridge), m_span(new QComboBox(this)), m_chart(new QChart),
-      m_time(new QBarCategoryAxis(m_chart)), m_usd(new QValueAxis(m_chart)), m_timer(new QTimer(this)),
+      m_time(new QCategoryAxis(m_chart)), m_usd(new QValueAxis(m_chart)), m_timer(new QTimer(this)),
       m_watcher(new QFutureWatcher<fusebox::SpendReport>(this)) {
     setObjectName("spendHistory");
     m_span->setObjectName("spendSpan");
@@ -37,11 +41,12 @@ SpendHistoryChart::SpendHistoryChart(EngineBridge& bridge, QWidget* parent)
     m_chart->setMargins(QMargins(4, 4, 4, 4));
     m_chart->addAxis(m_time, Qt::AlignBottom);
     m_chart->addAxis(m_usd, Qt::AlignLeft);
-    m_usd->setLabelFormat("$%.4f");
+    m_usd->setTitleText("USD");
     auto* view = new QChartView(m_chart, this);
     view->setObjectName("spendHistoryChart");
     view->setRenderHint(QPainter::Antialiasing);
     view->setMinimumHeight(150);
+    view->setFocusPolicy(Qt::NoFocus);
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel("Show", this));
     top->addWidget(m_span);
@@ -97,13 +102,28 @@ void SpendHistoryChart::draw(const Query& query, const fusebox::SpendReport& rep
         delete m_series;
     }
     m_series = new QStackedBarSeries;
+    // Bars sit at x = 0 .. n-1. A label every 10 minutes (or 4 hours), by local clock time, the newest bucket "now":
+    // a few short labels that fit at any width (a label per bar collided, and Qt elided them all to "…").
     QStringList labels;
-    for (qint64 t = first; t <= now; t += step)
-        labels << QDateTime::fromSecsSinceEpoch(t).toString(perMinute ? "HH:mm" : "dd HH:00");
+    for (qint64 t = first; t <= now; t += step) labels << QString();
+    const qint64 labelEvery = perMinute ? 600 : 4 * 3600;
+    for (int i = m_time->categoriesLabels().size() - 1; i >= 0; --i) m_time->remove(m_time->categoriesLabels()[i]);
+    m_time->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    m_time->setStartValue(-0.5);
+    for (qsizetype i = 0; i + 1 < labels.size(); ++i) {
+        const qint64 t = first + i * step;
+        // No clock label within a twelfth of the span of "now": the two would print over each other.
+        if (t % labelEvery == 0 && (labels.size() - 1 - i) * 12 >= labels.size())
+            m_time->append(QDateTime::fromSecsSinceEpoch(t).toString(perMinute ? "HH:mm" : "ddd HH:mm"), double(i));
+    }
+    m_time->append("now", double(labels.size() - 1));
+    m_time->setRange(-0.5, labels.size() - 0.5);
     double top = 0, total = 0;
     std::vector<double> stacked(static_cast<std::size_t>(labels.size()), 0.0);
     for (const auto& provider : providers) {
         auto* set = new QBarSet(QString::fromStdString(provider));
+        set->setColor(ProviderPalette::colour(QString::fromStdString(provider)));
+        set->setBorderColor(set->color());
         std::size_t i = 0;
         for (qint64 t = first; t <= now; t += step, ++i) {
             const auto it = usd.find({provider, t});
@@ -116,13 +136,24 @@ void SpendHistoryChart::draw(const Query& query, const fusebox::SpendReport& rep
     }
     for (double v : stacked) top = std::max(top, v);
     m_chart->addSeries(m_series);
-    m_time->clear();
-    m_time->append(labels);
-    m_time->setLabelsAngle(-60); // sixty upright labels would collide
     m_series->attachAxis(m_time);
     m_series->attachAxis(m_usd);
-    m_usd->setRange(0, top > 0 ? top * 1.15 : 0.01);
+    // A few round dollar figures, with as many decimals as the step needs.
+    const double usdStep = chartaxes::niceStep(std::max(top, 0.001), 6);
+    const int decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(usdStep))), 0, 6);
+    chartaxes::setNiceRange(m_usd, top, QString("$%.%1f").arg(decimals), 0.001, chartaxes::ticksFor(m_chart));
+    m_saved = report.saved;
+    m_wastedUsd = 0;
+    for (const auto& row : report.buckets) m_wastedUsd += row.wastedUsd;
     m_shownUsd = total;
     m_buckets = static_cast<int>(labels.size());
     ++m_refreshes;
+    emit drawn();
+}
+
+QColor SpendHistoryChart::barColour(const QString& provider) const {
+    if (m_series == nullptr) return {};
+    for (QBarSet* set : m_series->barSets())
+        if (set->label() == provider) return set->color();
+    return {};
 }

@@ -2,13 +2,14 @@
 // Spend per provider over time, stacked: per minute for the last hour or per hour for the last day. Read from the
 // engine's spend report, which comes from the journal, so the chart is full again after a restart. The report is
 // a query over a day of attempts (half a second at 300k): it runs on a worker thread, never on the GUI's.
+#include <QColor>
 #include <QFutureWatcher>
 #include <QWidget>
 
 #include "spend/SpendLedger.h"
 
 class EngineBridge;
-class QBarCategoryAxis;
+class QCategoryAxis;
 class QChart;
 class QComboBox;
 class QStackedBarSeries;
@@ -28,6 +29,17 @@ public:
     double shownUsd() const { return m_shownUsd; }
     int bucketCount() const { return m_buckets; }
     int refreshes() const { return m_refreshes; }
+    // Of the span shown: what the breakers' refusals are estimated to have saved, and the spend wasted on
+    // answers that did not reach the client whole.
+    const fusebox::SpendSaved& saved() const { return m_saved; }
+    double wastedUsd() const { return m_wastedUsd; }
+    bool perMinute() const { return m_query.perMinute; }
+    QCategoryAxis& timeAxis() const { return *m_time; }
+    // The colour of a provider's bars (invalid when it has none in the report shown).
+    QColor barColour(const QString& provider) const;
+
+signals:
+    void drawn();
 
 private:
     // What a report was asked for: the chart draws it with the same span and times.
@@ -47,9 +59,11 @@ private:
     QComboBox* m_span;
     QChart* m_chart;
     QStackedBarSeries* m_series = nullptr;
-    QBarCategoryAxis* m_time;
+    QCategoryAxis* m_time;
     QValueAxis* m_usd;
     QTimer* m_timer;
     double m_shownUsd = 0;
+    double m_wastedUsd = 0;
+    fusebox::SpendSaved m_saved;
     int m_buckets = 0;
 };

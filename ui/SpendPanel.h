@@ -1,6 +1,7 @@
 #pragma once
 // Traffic and spend per provider over the last 15 minutes, from ProviderHistory: requests/s and tokens now; USD
 // when the snapshot carries a spend figure (HistoryPoint::spendUsd), shown as unpriced until then.
+#include <QColor>
 #include <QHash>
 #include <QWidget>
 
@@ -11,7 +12,7 @@ class QChart;
 class QLabel;
 class QLineSeries;
 class QValueAxis;
-class QDateTimeAxis;
+class QCategoryAxis;
 
 class SpendPanel : public QWidget {
     Q_OBJECT
@@ -20,11 +21,16 @@ public:
     SpendHistoryChart& history() { return *m_historyChart; }
     void redraw(qint64 nowMsecs);
     int pointCount(const QString& provider) const; // requests series, for tests
+    // The colour a provider's line has in the requests and tokens charts (for tests).
+    QColor lineColour(const QString& provider) const;
+
+protected:
+    void showEvent(QShowEvent* event) override;
 
 private:
     struct Chart {
         QChart* chart = nullptr;
-        QDateTimeAxis* time = nullptr;
+        QCategoryAxis* time = nullptr;
         QValueAxis* value = nullptr;
         QHash<QString, QLineSeries*> series;
     };
@@ -32,7 +38,10 @@ private:
     QLineSeries* seriesFor(Chart& chart, const QString& provider);
 
     const ProviderHistory& m_history;
+    void showSavings();
+
     QLabel* m_spend;
+    QLabel* m_savings = nullptr;
     SpendHistoryChart* m_historyChart;
     Chart m_requests;
     Chart m_tokens;

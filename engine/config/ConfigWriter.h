@@ -1,5 +1,6 @@
 #pragma once
-// Writes a change back into the config file (CONTRACT §2): only what changed, every ${NAME} reference kept as
+// Writes a change back into the config file (CONTRACT §2): only the bytes of what changed (the route's targets
+// array; every other byte of the file stays as written), every ${NAME} reference kept as
 // written (the file is re-read raw, never from the expanded Config), key order kept, written atomically.
 #include "config/Config.h"
 

@@ -27,10 +27,13 @@ void ProviderStats::record(const AttemptRecord& attempt) {
     advance(second);
     auto& slot = m_seconds[static_cast<std::size_t>(second) % kSeconds];
     ++slot.calls;
-    if (attempt.outcome != Outcome::Success && attempt.outcome != Outcome::ClientError) ++slot.errors;
-    const auto ms = static_cast<float>(attempt.duration.count());
-    if (m_durations.size() < kSamples) m_durations.push_back(ms);
-    else m_durations[m_next] = ms;
+    if (attempt.outcome != Outcome::Success && attempt.outcome != Outcome::ClientError) {
+        ++slot.errors;
+        ++m_totals.errorsTotal;
+    }
+    const Sample sample{second, static_cast<float>(attempt.duration.count())};
+    if (m_durations.size() < kSamples) m_durations.push_back(sample);
+    else m_durations[m_next] = sample;
     m_next = (m_next + 1) % kSamples;
 }
 
@@ -49,8 +52,12 @@ ProviderFigures ProviderStats::figures() const {
     f.requestsPerSecond = static_cast<double>(recentCalls) / 10.0;
     f.recentCalls = calls;
     f.errorRate = calls ? static_cast<double>(errors) / static_cast<double>(calls) : 0.0;
-    if (!m_durations.empty()) {
-        std::vector<float> sorted = m_durations;
+    std::vector<float> sorted;
+    sorted.reserve(m_durations.size());
+    for (const auto& sample : m_durations)
+        if (now - sample.second < kLatencySeconds) sorted.push_back(sample.ms);
+    f.recentLatencySamples = static_cast<uint32_t>(sorted.size());
+    if (!sorted.empty()) {
         std::sort(sorted.begin(), sorted.end());
         const auto at = [&sorted](double q) {
             return static_cast<double>(sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())))]);

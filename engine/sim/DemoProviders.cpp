@@ -63,6 +63,11 @@ void DemoProviders::addTo(Config& config) const {
     config.routes.push_back({kRoute, {{kPrimary, "sim-1"}, {kBackup, "sim-1-mini"}}, 0});
 }
 
+const char* DemoProviders::priceTable() {
+    return R"({"models": {"sim-1": {"input_per_mtok": 3.0, "output_per_mtok": 15.0},
+                          "sim-1-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6}}})";
+}
+
 SimProvider* DemoProviders::find(const std::string& providerId) {
     if (providerId == kPrimary) return m_primary.get();
     if (providerId == kBackup) return m_backup.get();

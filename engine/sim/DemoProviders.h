@@ -19,6 +19,9 @@ public:
     bool start(std::string& error);
     // Adds the two providers and the route (replacing any of the same names).
     void addTo(Config& config) const;
+    // The demo's price table (the prices JSON format): the sims' models are priced like a large and a small
+    // hosted model, so the Spend tab, wasted and saved spend move in a demo. Invented figures, not a vendor's.
+    static const char* priceTable();
     // The simulated provider behind a demo provider id; nullptr for any other id.
     SimProvider* find(const std::string& providerId);
 

@@ -43,6 +43,7 @@ struct Fault {
     double probability = 1.0; // each eligible request is hit with this probability (deterministic, see seed)
     uint64_t seed = 1;        // seeds the draw anew on every setFault(), so a run is repeatable
     std::string path;         // only requests to this path (query ignored), e.g. "/v1/messages"; empty: all
+    Millis sparedLatency{0};  // added to the requests the probability spares (they answer normally, but late)
 
     static Fault httpError(int status, std::string retryAfter = {}) {
         Fault f;
@@ -72,6 +73,10 @@ struct Fault {
     }
     Fault withLatency(Millis latency) const {
         return with([latency](Fault& f) { f.latency = latency; });
+    }
+    // A "slow bleed" is slow for everyone: the requests the probability spares succeed, but after `latency`.
+    Fault withSparedLatency(Millis latency) const {
+        return with([latency](Fault& f) { f.sparedLatency = latency; });
     }
     Fault withMessage(std::string message) const {
         return with([&message](Fault& f) { f.message = std::move(message); });

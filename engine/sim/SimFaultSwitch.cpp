@@ -43,7 +43,10 @@ std::optional<Fault> FaultSwitch::pick(std::string_view target) {
     std::lock_guard lock(m_mutex);
     if (!m_fault) return std::nullopt;
     if (!m_fault->path.empty() && target.substr(0, target.find('?')) != m_fault->path) return std::nullopt;
-    if (m_fault->probability < 1.0 && draw() >= m_fault->probability) return std::nullopt;
+    if (m_fault->probability < 1.0 && draw() >= m_fault->probability) {
+        if (m_fault->sparedLatency.count() <= 0) return std::nullopt;
+        return Fault::slow(m_fault->sparedLatency);
+    }
     Fault hit = *m_fault;
     if (m_fault->count > 0 && --m_fault->count == 0) m_fault.reset();
     return hit;

@@ -302,6 +302,28 @@ std::vector<AttemptRecord> Journal::attempts(WallTime since, WallTime until) con
     return out;
 }
 
+std::vector<Event> Journal::events(WallTime since, WallTime until) const {
+    std::vector<Event> out;
+    forEachRow("SELECT t_ms, type, provider, route, from_state, to_state, action, reason "
+               "FROM events WHERE t_ms >= ? AND t_ms < ? ORDER BY t_ms, id",
+               {toMs(since), toMs(until)}, [&out](sqlite3_stmt* st) {
+                   Event e;
+                   e.at = WallTime{Millis{sqlite3_column_int64(st, 0)}};
+                   const std::string type = columnText(st, 1);
+                   e.type = type == eventTypeName(EventType::Operator) ? EventType::Operator
+                            : type == eventTypeName(EventType::Route)  ? EventType::Route
+                                                                       : EventType::Breaker;
+                   e.provider = columnText(st, 2);
+                   e.route = columnText(st, 3);
+                   e.from = columnText(st, 4);
+                   e.to = columnText(st, 5);
+                   e.action = columnText(st, 6);
+                   e.reason = columnText(st, 7);
+                   out.push_back(std::move(e));
+               });
+    return out;
+}
+
 std::vector<Journal::SpendTotal> Journal::spendTotals(WallTime since) const {
     std::vector<SpendTotal> out;
     // "Unpriced" as the ledger counts it: usage reported (tokens, as attempts() reads it back), no price, and a

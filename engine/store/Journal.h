@@ -51,6 +51,10 @@ public:
     // the writer).
     std::vector<AttemptRecord> attempts(WallTime since, WallTime until) const;
 
+    // Reads back breaker, operator and route events with since <= at < until, oldest first, as they were
+    // published (seq is 0: sequence numbers belong to one run's bus). The console's event log starts from these.
+    std::vector<Event> events(WallTime since, WallTime until) const;
+
     // What each provider's attempts since `since` cost, summed by SQLite: a restart restores today's spend (and
     // with it the daily budgets) from this, without reading a busy day's rows into memory.
     struct SpendTotal {

@@ -74,6 +74,45 @@ private slots:
         QVERIFY(error.find("nosuch") != std::string::npos);
     }
 
+    // Only the route's own targets change: every other byte of the file (spacing, key order, escapes such as
+    // "\/", non-ASCII text, the other route) stays as the user wrote it, and the new list keeps the old's layout.
+    void onlyTheRoutesOwnLinesChange() {
+        const std::string head = R"({
+  "listen":   "127.0.0.1:4747",
+  "providers": [
+    { "id": "a", "kind": "openai", "base_url": "http:\/\/a/v1", "api_key": "${A_KEY}" },
+    { "base_url": "http:\/\/b/v1", "id": "b", "kind": "openai" } ],
+  "routes": [
+    { "name": "default",
+      "targets": )";
+        const std::string oldTargets = R"([
+        { "provider": "a" },
+        { "provider": "b", "model": "m" }
+      ])";
+        const std::string middle = R"( },
+    { "name": "fast", "wait_for_recovery_ms": 0, "targets": )";
+        const std::string oldFast = R"([ {"provider":"a"} ])";
+        const std::string tail = R"( }
+  ],
+  "breaker": { "open_s": 30 }
+}
+)";
+        QTemporaryDir dir;
+        const std::string path = test::writeTempFile(dir, "fusebox.json", head + oldTargets + middle + oldFast + tail);
+        std::string error;
+        QVERIFY2(writeRouteTargets(path, "default", kReordered, error), error.c_str());
+        const std::string newTargets = R"([
+        { "provider": "b", "model": "m" },
+        { "provider": "a" }
+      ])";
+        QCOMPARE(test::readFile(path), head + newTargets + middle + oldFast + tail);
+
+        QVERIFY2(writeRouteTargets(path, "fast", {{"b", ""}, {"a", "x"}}, error), error.c_str());
+        QCOMPARE(test::readFile(path),
+                 head + newTargets + middle + R"([ { "provider": "b" }, { "provider": "a", "model": "x" } ])" + tail);
+        QVERIFY(onlyFiles(dir, {"fusebox.json"}));
+    }
+
     void aSymlinkedConfigStaysALinkToTheUpdatedFile() {
         // dotfiles/fusebox.json <- config/link.json <- config/fusebox.json (relative links, two hops)
         QTemporaryDir dir;

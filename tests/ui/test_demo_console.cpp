@@ -50,13 +50,21 @@ private slots:
         auto* outage = window.findChild<QAction*>("drill_sim-primary_outage");
         QVERIFY(outage);
         QVERIFY(window.findChild<QAction*>("drill_sim-backup_clear"));
+        QVERIFY(outage->isCheckable() && !outage->isChecked());
+        QVERIFY(window.findChild<QAction*>("drill_sim-primary_clear")->isChecked());
         outage->trigger();
+        // The menu shows the drill that runs, per provider.
+        QVERIFY(outage->isChecked());
+        QVERIFY(!window.findChild<QAction*>("drill_sim-primary_clear")->isChecked());
+        QVERIFY(window.findChild<QAction*>("drill_sim-backup_clear")->isChecked());
         QTRY_VERIFY(window.eventLog().rowCount() >= 1);
         QVERIFY(engine.demo()->find("sim-primary")->fault().has_value());
         QTRY_COMPARE_WITH_TIMEOUT(window.card("sim-primary")->findChild<QLabel*>("stateLabel")->text(), QString("open"),
                                   15000);
         window.runDrill("sim-primary", "clear");
         QVERIFY(!engine.demo()->find("sim-primary")->fault().has_value());
+        QVERIFY(!outage->isChecked());
+        QVERIFY(window.findChild<QAction*>("drill_sim-primary_clear")->isChecked());
 
         const uint64_t sent = load.sent();
         load.stop();

@@ -97,16 +97,16 @@ private slots:
         ConfirmDialog::setNextAnswer(QString("provider maintenance"));
         QTest::mouseClick(card->findChild<QPushButton*>("forceOpenButton"), Qt::LeftButton);
         QCOMPARE(c.state("p2"), BreakerState::ForcedOpen);
-        QTRY_COMPARE(c.cardText("p2", "stateLabel"), QString("forced open"));
+        QTRY_COMPARE(c.cardText("p2", "stateLabel"), QString("forced open")); // states in words, not the engine's names
         QVERIFY(card->findChild<QLabel*>("manualMark")->isVisibleTo(c.window.get()));
-        QTRY_VERIFY(c.logHas("operator | p2 | force_open | provider maintenance"));
+        QTRY_VERIFY(c.logHas("operator | p2 | force open | provider maintenance"));
 
         ConfirmDialog::setNextAnswer(QString());
         QTest::mouseClick(card->findChild<QPushButton*>("forceCloseButton"), Qt::LeftButton);
         QCOMPARE(c.state("p2"), BreakerState::ForcedClosed);
         QTRY_COMPARE(card->findChild<QLabel*>("stateLabel")->property("stateColor").toString(),
                      QColor(0xef, 0x6c, 0x00).name());
-        QTRY_VERIFY(c.logHas("force_close | force_close (no reason given)"));
+        QTRY_VERIFY(c.logHas("force close | force_close (no reason given)"));
 
         // The keyboard shortcut of the focused card.
         c.window->activateWindow();
@@ -182,7 +182,7 @@ private slots:
 
         QTest::mouseClick(c.find<QPushButton>("copyEventsButton"), Qt::LeftButton);
         const QString text = QGuiApplication::clipboard()->text();
-        QVERIFY2(text.startsWith("Time\tType\tProvider / route\tChange\tReason\n"), qPrintable(text));
+        QVERIFY2(text.startsWith("Time (UTC)\tType\tProvider / route\tChange\tReason\n"), qPrintable(text));
         QVERIFY(text.contains("route\troute default\tp1, p2  →  p2, p1\treordered") ||
                 text.contains("route\troute default\tp1, p2  →  p2, p1\t"));
         QCOMPARE(text.count('\n'), 2);
