@@ -4,6 +4,7 @@
 #include "admin/MetricsRegistry.h"
 #include "breaker/CircuitBreaker.h"
 #include "config/ConfigWriter.h"
+#include "fleet/FleetSync.h"
 #include "core/Log.h"
 #include "proxy/CurlGlobal.h"
 #include "proxy/ProxyContext.h"
@@ -80,6 +81,8 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     m_metrics = std::make_unique<MetricsRegistry>();
     m_admin = std::make_unique<AdminHandler>(*this, *m_metrics);
     m_handler->setAdminHandler(m_admin.get());
+    m_replica = m_config.redis.replicaId.empty() ? defaultReplicaId(m_config.listenPort) : m_config.redis.replicaId;
+    m_events.setReplica(m_replica);
 }
 
 Engine::~Engine() {
@@ -124,6 +127,7 @@ bool Engine::start(std::string& error) {
         m_server.reset();
         return false;
     }
+    startFleet(); // returns at once: serving never waits for Redis
     return true;
 }
 
@@ -133,6 +137,7 @@ void Engine::stop(std::chrono::milliseconds drain) {
     const int64_t left = m_server->stop(drain);
     if (left > 0) Log::warn("stopped with requests still in flight", {{"requests", std::to_string(left)}});
     m_server.reset();
+    m_fleet.reset(); // after the server: no request is left to publish an event it would miss
 }
 
 int64_t Engine::requestsInFlight() const { return m_server ? m_server->requestsInFlight() : 0; }
@@ -194,6 +199,7 @@ ProviderSnapshot Engine::providerSnapshot(std::size_t index) const {
     p.spendTodayUsd = spend.spendTodayUsd;
     p.wastedTodayUsd = spend.wastedTodayUsd;
     p.unpricedAttempts = spend.unpricedAttempts;
+    p.fleetSpendTodayUsd = spend.fleetSpendUsd;
     return p;
 }
 
@@ -203,6 +209,7 @@ EngineSnapshot Engine::snapshot() const {
     s.listenUrl = listenUrl();
     for (std::size_t i = 0; i < m_config.providers.size(); ++i) s.providers.push_back(providerSnapshot(i));
     s.routes = *m_routes->routes();
+    s.fleet = fleetStatus();
     return s;
 }
 
@@ -236,12 +243,7 @@ CommandResult Engine::setRoute(const std::string& route, const std::vector<Route
     for (const auto& r : *routes)
         if (r.name == route) current = &r;
     if (current == nullptr) return {false, 404, "no route is named \"" + route + "\"", std::nullopt, {}};
-    const auto describe = [](const std::vector<RouteTarget>& list) {
-        std::string text;
-        for (const auto& t : list) text += (text.empty() ? "" : ", ") + t.provider + (t.model.empty() ? "" : "/" + t.model);
-        return text;
-    };
-    const std::string before = describe(current->targets);
+    const std::string before = describeTargets(current->targets);
     if (auto error = m_routes->setTargets(route, targets)) return {false, 400, *error, std::nullopt, {}};
 
     CommandResult result{true, 200, {}, std::nullopt, {}};
@@ -254,7 +256,7 @@ CommandResult Engine::setRoute(const std::string& route, const std::vector<Route
     event.at = m_clock.wallNow();
     event.route = route;
     event.from = before;
-    event.to = describe(targets);
+    event.to = describeTargets(targets);
     event.reason = reason.empty() ? "fallback order changed" : reason;
     m_events.publish(std::move(event));
     return result;

@@ -3,6 +3,7 @@
 // shared with engine internals.
 #include "breaker/CircuitBreaker.h"
 #include "config/Config.h"
+#include "fleet/FleetStatus.h"
 #include "routing/ProviderStats.h"
 
 #include <string>
@@ -22,6 +23,7 @@ struct ProviderSnapshot {
     double spendTodayUsd = 0;      // priced attempts today (UTC)
     double wastedTodayUsd = 0;     // of which the answer did not reach the client whole
     uint64_t unpricedAttempts = 0; // attempts with usage but no price, since start (never counted as $0)
+    double fleetSpendTodayUsd = 0; // the other replicas' spend toward today's budget
 };
 
 struct EngineSnapshot {
@@ -29,6 +31,7 @@ struct EngineSnapshot {
     std::string listenUrl; // empty until the proxy port is open
     std::vector<ProviderSnapshot> providers;
     std::vector<RouteConfig> routes;
+    FleetStatus fleet; // enabled false and redis "off" without redis.url
 
     const ProviderSnapshot* findProvider(std::string_view id) const;
 };

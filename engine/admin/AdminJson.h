@@ -14,6 +14,8 @@ namespace fusebox {
 nlohmann::json providerJson(const ProviderSnapshot& provider);
 nlohmann::json routeJson(const RouteConfig& route);
 nlohmann::json stateJson(const EngineSnapshot& snapshot);
+// GET /admin/v1/state's "fleet" (CONTRACT §5).
+nlohmann::json fleetJson(const FleetStatus& fleet);
 // One event of GET /admin/v1/events.
 nlohmann::ordered_json eventJson(const Event& event);
 
