@@ -33,8 +33,12 @@ fleet_config() {
 EOF
 }
 
-redis_commands() { # total_commands_processed so far
+redis_commands() { # total_commands_processed so far (commands a script runs count too)
   redis-cli -p "$redis_port" INFO stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'
+}
+redis_calls() { # how many times a command was called from a client or a script: NAME (lower case)
+  redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | sed -n "s/^cmdstat_$1:calls=\([0-9]*\).*/\1/p" |
+    sed 's/^$/0/'
 }
 now_s() { date +%s.%N; }
 
@@ -129,10 +133,10 @@ EOF
 
   # 2. Redis commands: an idle interval, then the same length under wrk (32 connections on r2).
   echo "   ... Redis commands: ${seconds} s idle, ${seconds} s loaded" >&2
-  local c0 c1 c2 c3 t0 t1 t2 t3 out requests
-  t0=$(now_s) c0=$(redis_commands)
+  local c0 c1 c2 c3 t0 t1 t2 t3 e0 e1 out requests
+  t0=$(now_s) c0=$(redis_commands) e0=$(redis_calls evalsha)
   sleep "$seconds"
-  t1=$(now_s) c1=$(redis_commands)
+  t1=$(now_s) c1=$(redis_commands) e1=$(redis_calls evalsha)
   out="$tmp/wrk-commands.txt"
   t2=$(now_s) c2=$(redis_commands)
   wrk -t2 -c32 -d"${seconds}s" --timeout 5s --latency -s "$root/bench/wrk-chat.lua" "${url[fleet]}" >"$out" 2>&1 ||
@@ -140,18 +144,27 @@ EOF
   t3=$(now_s) c3=$(redis_commands)
   requests=$(grep '^WRK_RESULT' "$out" | tr ' ' '\n' | sed -n 's/^requests=//p')
   # Each interval's own INFO counts once (the one that opened it).
-  local idle_rate loaded_rate per_request
-  idle_rate=$(calc '%.1f' "($c1 - $c0 - 1) / ($t1 - $t0)")
+  local idle_rate loaded_rate per_request evalsha_rate
+  # (INFO commandstats runs between the two INFO stats: 2 commands per sample, not 1)
+  idle_rate=$(calc '%.1f' "($c1 - $c0 - 2) / ($t1 - $t0)")
+  evalsha_rate=$(calc '%.1f' "(${e1:-0} - ${e0:-0}) / ($t1 - $t0)")
   loaded_rate=$(calc '%.1f' "($c3 - $c2 - 1) / ($t3 - $t2)")
-  per_request=$(calc '%.5f' "(($c3 - $c2 - 1) - $idle_rate * ($t3 - $t2)) / $requests")
+  per_request=$(calc '%.4f' "(($c3 - $c2 - 1) - $idle_rate * ($t3 - $t2)) / $requests")
 
-  # 3. Rounds: fleet vs standalone RPS, then the same replica while Redis is frozen (SIGSTOP), then SIGCONT and
-  #    the time until r2 reports "connected" again.
-  local round rejoin=""
-  for round in $(seq "$rounds"); do
-    echo "   ... round $round of $rounds" >&2
-    run_wrk fleet 32 2 "$seconds" "${url[fleet]}"
-    run_wrk solo 32 2 "$seconds" "${url[solo]}"
+  # 3. Rounds: fleet vs standalone RPS (in alternating order, so a drift of this shared machine's speed does not
+  #    favour one), then the same replica while Redis is frozen (SIGSTOP), then SIGCONT and the time until r2
+  #    reports "connected" again. The RPS ratio is also taken per round (the two runs side by side).
+  local round rejoin="" pair="" before
+  for round in $(seq "$fleet_rounds"); do
+    echo "   ... round $round of $fleet_rounds" >&2
+    if [ $((round % 2)) = 1 ]; then
+      run_wrk fleet 32 2 "$seconds" "${url[fleet]}"
+      run_wrk solo 32 2 "$seconds" "${url[solo]}"
+    else
+      run_wrk solo 32 2 "$seconds" "${url[solo]}"
+      run_wrk fleet 32 2 "$seconds" "${url[fleet]}"
+    fi
+    pair+=" $(calc '%.3f' "$(echo "${rps[fleet,32]}" | awk '{ print $NF }') / $(echo "${rps[solo,32]}" | awk '{ print $NF }')")"
     kill -STOP "$redis_pid"
     run_wrk hung 32 2 "$seconds" "${url[hung]}"
     kill -CONT "$redis_pid"
@@ -166,13 +179,14 @@ EOF
   local rejoin_max
   rejoin_max=$(echo "$rejoin" | tr ' ' '\n' | sed '/^$/d' | sort -g | tail -1)
 
-  local ratio hung_ratio degraded_lines
+  local ratio hung_ratio degraded_lines pair_ratio
   ratio=$(calc '%.3f' "${rps[fleet,32]} / ${rps[solo,32]}")
+  pair_ratio=$(median "$pair")
   hung_ratio=$(calc '%.2f' "${p99[hung,32]} / ${p99[fleet,32]}")
   degraded_lines=$(grep -ci 'redis' "$tmp/r2.log" || true)
   {
     header "fleet: 3 x fusebox --headless + redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') + nginx upstream, all on loopback"
-    echo "   wrk: POST $path (bench/wrk-chat.lua), 32 connections, ${seconds} s per run, $rounds interleaved rounds, medians"
+    echo "   wrk: POST $path (bench/wrk-chat.lua), 32 connections, ${seconds} s per run, $fleet_rounds interleaved rounds, medians"
     echo "   convergence: r1's provider fails, r2/r3 see it healthy; time from r1's tripping answer to the first 503"
     echo "   circuit_open on r2/r3 (each polled with real requests in turn)"
     echo
@@ -183,12 +197,14 @@ EOF
     printf '%-62s %12s   %s\n' "refusals that never came within 2 s" "$(cval missed)" "0  $(verdict "$(cval missed) == 0")"
     printf '%-62s %12s   %s\n' "Redis commands per proxied request ($requests requests)" "$per_request" \
       "0  $(verdict "$per_request < 0.001")"
-    printf '%-62s %12s\n' "Redis commands per second, idle, 3 replicas" "$idle_rate"
+    printf '%-62s %12s\n' "Redis commands per second, idle, 3 replicas (scripts' own count)" "$idle_rate"
     printf '%-62s %12s\n' "  per replica" "$(calc '%.1f' "$idle_rate / 3")"
+    printf '%-62s %12s\n' "  of which EVALSHA calls (round trips of the sync), per replica" "$(calc '%.1f' "$evalsha_rate / 3")"
     printf '%-62s %12s\n' "Redis commands per second, r2 under wrk load" "$loaded_rate"
     printf '%-62s %12s\n' "RPS, r2 in the fleet (redis.url set)" "$(calc '%.0f' "${rps[fleet,32]}")"
     printf '%-62s %12s\n' "RPS, the same config without redis.url" "$(calc '%.0f' "${rps[solo,32]}")"
-    printf '%-62s %12s   %s\n' "RPS with redis.url / without" "$ratio" ">= 0.97  $(verdict "$ratio >= 0.97")"
+    printf '%-62s %12s   %s\n' "RPS with redis.url / without (ratio of medians)" "$ratio" ">= 0.97  $(verdict "$ratio >= 0.97")"
+    printf '%-62s %12s   %s\n' "  median of the per-round ratios ($pair )" "$pair_ratio" ">= 0.97  $(verdict "$pair_ratio >= 0.97")"
     printf '%-62s %12s\n' "p50 / p99, Redis healthy" "$(lat "${p50[fleet,32]}") / $(lat "${p99[fleet,32]}")"
     printf '%-62s %12s\n' "p50 / p99, Redis hung (SIGSTOP for the whole run)" "$(lat "${p50[hung,32]}") / $(lat "${p99[hung,32]}")"
     printf '%-62s %12s   %s\n' "p99 hung / p99 healthy" "$hung_ratio" "~1 (noise)"
