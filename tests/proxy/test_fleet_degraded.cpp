@@ -22,18 +22,22 @@ using namespace fusebox::test;
 
 namespace {
 
-// `steady` (sim 1) carries the client load and never fails; `flaky` (sim 0) is the one the tests trip.
+// `steady` (sim 1) carries the client load and never fails; `flaky` (sim 0) is the one the tests trip;
+// `quick` (sim 0 too) opens for a second only, for recovery.
 const char* kConfig = R"({
   "data_dir": "${DATA}",
   "breaker": {"consecutive_failures": 3, "failure_rate": 0, "open_s": 60, "max_open_s": 120, "jitter": 0},
   "providers": [
     {"id": "steady", "kind": "openai", "base_url": "${SIM1}", "api_key": "sim-key"},
     {"id": "flaky", "kind": "openai", "base_url": "${SIM0}", "api_key": "sim-key",
-     "timeouts_ms": {"first_byte": 2000}}
+     "timeouts_ms": {"first_byte": 2000}},
+    {"id": "quick", "kind": "openai", "base_url": "${SIM0}", "api_key": "sim-key",
+     "breaker": {"open_s": 1, "max_open_s": 2}}
   ],
   "routes": [
     {"name": "default", "targets": [{"provider": "steady"}]},
-    {"name": "flaky", "targets": [{"provider": "flaky"}]}
+    {"name": "flaky", "targets": [{"provider": "flaky"}]},
+    {"name": "quick", "targets": [{"provider": "quick"}]}
   ],
   "redis": {"url": "${REDIS}", "prefix": "${PREFIX}", "replica_id": "${REPLICA}"}
 })";
@@ -317,6 +321,34 @@ class FleetDegradedTest : public QObject {
         QVERIFY2(load.failed() == 0, load.summary().c_str());
         QVERIFY2(linesWith("unavailable") == 1, dumpLines().c_str());
         QVERIFY2(linesWith("connected to Redis") == 4, dumpLines().c_str());
+    }
+
+    // A fleet verdict seen before Redis died ends on time, and each replica then probes and recovers on its
+    // own: the fleet's one-probe lease is not needed (nor waited for) while Redis is away.
+    void recoveryWhileRedisIsDownNeedsNoLease() {
+        RelayedFleet rig(kConfig);
+        QVERIFY2(rig.ok(), rig.error().c_str());
+        QTRY_VERIFY_WITH_TIMEOUT(rig.allLinks(RedisLink::Connected), kJoin);
+        ClientLoad load(ports(rig));
+        rig.sim(0).setFault(sim::Fault::httpError(503));
+        const std::string quick = chatRequest("hi", false, "quick").dump();
+        {
+            auto client = rig.client(0);
+            for (int n = 0; n < 3; ++n)
+                QCOMPARE(client.post("/v1/chat/completions", quick).status, 503);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(sendsAreOpen(rig, 1, "quick") && sendsAreOpen(rig, 2, "quick"), kPropagate);
+        rig.redis().kill();
+        QTRY_VERIFY_WITH_TIMEOUT(rig.allLinks(RedisLink::Degraded), kJoin);
+        rig.sim(0).clearFault();
+        for (int i = 0; i < rig.replicas(); ++i) {
+            auto client = rig.client(i);
+            QTRY_COMPARE_WITH_TIMEOUT(client.post("/v1/chat/completions", quick).status, 200, kJoin);
+            QCOMPARE(rig.state(i, "quick"), BreakerState::Closed);
+        }
+        QVERIFY(runLoad(load, 100));
+        load.stop();
+        QVERIFY2(load.failed() == 0, load.summary().c_str());
     }
 
     void operatorCommandDuringOutageReachesTheFleetWhenRedisReturns() {
