@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 
+#include "FleetStatusLabel.h"
+
 #include "ChartsPanel.h"
 #include "ConfirmDialog.h"
 #include "EngineBridge.h"
@@ -116,6 +118,8 @@ QWidget* MainWindow::buildHeader() {
     copy->setToolTip("Copy the proxy address: point your agents' OPENAI_BASE_URL (+ /v1) or ANTHROPIC_BASE_URL here");
     connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_address->text()); });
     row->addWidget(copy);
+    m_fleet = new FleetStatusLabel(header);
+    row->addWidget(m_fleet);
     row->addSpacing(24);
     row->addWidget(caption("Overall", header));
     m_overall = headline("overallState", header);
@@ -267,6 +271,7 @@ void MainWindow::showSnapshot() {
     const auto& snapshot = m_bridge.snapshot();
     syncCards();
     m_address->setText(snapshot.listenUrl.empty() ? QString("not listening") : QString::fromStdString(snapshot.listenUrl));
+    m_fleet->showFleet(snapshot.fleet);
     double rps = 0, errorWeighted = 0;
     BreakerState worst = BreakerState::Closed;
     int refusing = 0;

@@ -7,6 +7,7 @@
 #include <QMainWindow>
 #include <QSystemTrayIcon>
 
+class FleetStatusLabel;
 class EngineBridge;
 class EventLogModel;
 class EventLogPanel;
@@ -76,6 +77,7 @@ private:
     QGridLayout* m_cardGrid = nullptr;
     QList<ProviderCard*> m_cards;
     QLabel* m_address = nullptr;
+    FleetStatusLabel* m_fleet = nullptr;
     QLabel* m_overall = nullptr;
     QLabel* m_rps = nullptr;
     QLabel* m_errors = nullptr;

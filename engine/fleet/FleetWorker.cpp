@@ -19,13 +19,10 @@ constexpr auto kTickPeriod = std::chrono::milliseconds(250); // window totals re
 constexpr auto kCommandTimeout = std::chrono::milliseconds(1500);
 constexpr Millis kFirstBackoff{100};
 constexpr Millis kMaxBackoff{1000}; // rejoin within ~2 s of Redis answering (CONTRACT §5 asks for 5 s)
-// A probe lease held with no probe in flight is given back this long before Redis would drop it, so that this
-// replica stops probing before another one may start.
-constexpr Millis kLeaseMargin{250};
 
+// In the order of FleetWorker::ScriptIndex.
 const fleet::FleetScript* const kScripts[] = {&fleet::kSyncScript, &fleet::kVerdictScript, &fleet::kRouteScript,
                                               &fleet::kRenewProbeScript};
-enum ScriptIndex : std::size_t { kSync, kVerdict, kRoute, kRenewProbe };
 
 int64_t wallMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -445,51 +442,6 @@ void FleetWorker::applyRoute(const fleet::RouteMessage& route) {
                        "fleet: route " + route.route + " from replica " + route.origin +
                            " names a route or provider this replica does not have; kept the local order",
                        {{"route", route.route}});
-}
-
-// ---- the half-open probe lease ---------------------------------------------------------------------------
-
-void FleetWorker::claimProbe(Slot& slot) {
-    if (!connected() || slot.claiming) return;
-    const std::optional<uint64_t> generation = slot.provider.breaker->awaitingFleetProbe();
-    if (!generation) return;
-    slot.claiming = true;
-    const std::size_t index = slot.index;
-    m_command.command({"SET", m_config.prefix + ":probe:" + slot.provider.id, m_replica, "NX", "PX",
-                       std::to_string(slot.provider.probeLease.count())},
-                      [this, index, generation](const redisReply* reply) {
-                          Slot& s = m_slots[index];
-                          s.claiming = false;
-                          if (reply == nullptr || reply->type != REDIS_REPLY_STATUS) return; // held elsewhere
-                          if (s.provider.breaker->grantFleetProbe(*generation)) {
-                              s.grantedGeneration = *generation;
-                              s.grantedAt = std::chrono::steady_clock::now();
-                          }
-                      });
-}
-
-// Each tick: a held lease is extended while its probe is in flight and given back when unused; a breaker that
-// waits for a probe tries to take the lease (its holder may have died: the lease then expires).
-void FleetWorker::keepProbe(Slot& slot) {
-    CircuitBreaker& breaker = *slot.provider.breaker;
-    if (slot.grantedGeneration == 0) return claimProbe(slot);
-    if (!breaker.holdsFleetProbe(slot.grantedGeneration)) {
-        slot.grantedGeneration = 0; // the breaker moved on (closed, re-opened, or a fleet verdict)
-        return;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (breaker.localView().probesInFlight > 0) {
-        const std::size_t index = slot.index;
-        evalScript(kRenewProbe, {m_config.prefix + ":probe:" + slot.provider.id},
-                   {m_replica, std::to_string(slot.provider.probeLease.count())},
-                   [this, index, now](const redisReply* reply) {
-                       if (reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
-                           m_slots[index].grantedAt = now;
-                   });
-    } else if (now - slot.grantedAt > slot.provider.probeLease - kLeaseMargin) {
-        breaker.revokeFleetProbe();
-        slot.grantedGeneration = 0;
-    }
 }
 
 // ---- plumbing ----------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ private:
         bool publishing = false;
     };
     using Reply = fleet::RedisConnection::ReplyHandler;
+    enum ScriptIndex : std::size_t { kSync, kVerdict, kRoute, kRenewProbe };
 
     void connect();
     void openWith(const fleet::RedisEndpoint& endpoint);
@@ -74,7 +75,7 @@ private:
     void applyVerdict(Slot& slot, const fleet::VerdictMessage& verdict, int64_t remainingMs);
     void applyRoute(const fleet::RouteMessage& route);
     void markChanged(Slot& slot);
-    void claimProbe(Slot& slot);
+    void claimProbe(Slot& slot); // FleetProbeLease.cpp
     void keepProbe(Slot& slot);
     void evalScript(std::size_t script, std::vector<std::string> keys, std::vector<std::string> args, Reply reply);
     Slot* slotFor(const std::string& provider);
