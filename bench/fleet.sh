@@ -9,6 +9,7 @@
 #   - Redis commands per proxied request: INFO stats total_commands_processed over an idle and a loaded interval
 #   - RPS with redis.url vs without (wrk, 32 connections, as `proxy`), in BENCH_ROUNDS interleaved rounds
 #   - p99 with Redis hung (SIGSTOP) vs healthy, and how long a replica takes to report "connected" after SIGCONT
+#   - a wrk run during which redis-server is killed -9 and started again empty: its non-2xx and socket errors
 
 # The fleet's config for one replica: name, flaky location (good|bad), with redis (1|0).
 fleet_config() {
@@ -59,6 +60,15 @@ wait_connected() {
   echo n/a
 }
 
+# Starts redis-server on $redis_port (again, after a kill: same port, empty) -> redis_pid
+start_redis() {
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+    --logfile "$tmp/redis.log" >>"$tmp/redis.out" 2>&1 &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  wait_listening "$redis_port" "$redis_pid" redis-server "$tmp/redis.log" || die "redis-server would not start"
+}
+
 bench_fleet() {
   need_tool wrk wrk
   need_tool redis-server redis-server
@@ -94,11 +104,7 @@ EOF
   up_port=$started_port
 
   redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-    --logfile "$tmp/redis.log" >"$tmp/redis.out" 2>&1 &
-  local redis_pid=$!
-  pids+=("$redis_pid")
-  wait_listening "$redis_port" "$redis_pid" redis-server "$tmp/redis.log" || die "redis-server would not start"
+  start_redis
 
   fleet_config r1 bad 1 >"$tmp/r1.json"
   fleet_config r2 good 1 >"$tmp/r2.json"
@@ -176,6 +182,24 @@ EOF
     p50[$key]=$(median "${p50[$key]}")
     p99[$key]=$(median "${p99[$key]}")
   done
+  # 4. kill -9 under load: wrk on r2 while redis-server is killed 1 s in and started again (empty) 1.5 s later.
+  echo "   ... wrk on r2, redis-server killed (-9) and restarted empty during the run" >&2
+  local kout="$tmp/wrk-killed.txt" wrk_pid killed_rejoin kline
+  wrk -t2 -c32 -d"${seconds}s" --timeout 5s --latency -s "$root/bench/wrk-chat.lua" "${url[fleet]}" >"$kout" 2>&1 &
+  wrk_pid=$!
+  sleep 1
+  kill -KILL "$redis_pid"
+  wait "$redis_pid" 2>/dev/null || true
+  sleep 1.5
+  start_redis
+  killed_rejoin=$(wait_connected "$r2")
+  wait "$wrk_pid" || { cat "$kout" >&2; die "wrk failed against r2 while Redis was killed"; }
+  { echo "---- killed, 32 connections"; cat "$kout"; } >>"$wrk_raw"
+  kline=$(grep '^WRK_RESULT' "$kout")
+  kval() { echo "$kline" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  non2xx[killed,32]=$(kval non2xx)
+  sockerr[killed,32]=$(($(kval connect_err) + $(kval read_err) + $(kval write_err) + $(kval timeout_err)))
+
   local rejoin_max
   rejoin_max=$(echo "$rejoin" | tr ' ' '\n' | sed '/^$/d' | sort -g | tail -1)
 
@@ -211,6 +235,10 @@ EOF
     printf '%-62s %12s\n' "RPS, Redis hung" "$(calc '%.0f' "${rps[hung,32]}")"
     printf '%-62s %12s   %s\n' "non-2xx / socket errors while Redis was hung" "${non2xx[hung,32]} / ${sockerr[hung,32]}" \
       "0  $(verdict "${non2xx[hung,32]} + ${sockerr[hung,32]} == 0")"
+    printf '%-62s %12s   %s\n' "kill -9 under wrk: requests, non-2xx / socket errors" \
+      "$(kval requests), ${non2xx[killed,32]} / ${sockerr[killed,32]}" \
+      "0  $(verdict "${non2xx[killed,32]} + ${sockerr[killed,32]} == 0")"
+    printf '%-62s %12s\n' "  r2 reports Redis connected after the restart, s" "$killed_rejoin"
     printf '%-62s %12s   %s\n' "r2 reports Redis connected after SIGCONT, s (max of rounds)" "${rejoin_max:-n/a}" \
       "<= 5  $(verdict "\"${rejoin_max:-99}\" != \"n/a\" && ${rejoin_max:-99} <= 5")"
     printf '%-62s %12s\n' "r2's log lines mentioning Redis, whole run" "$degraded_lines"
