@@ -42,6 +42,18 @@ redis_calls() { # how many times a command was called from a client or a script:
     sed 's/^$/0/'
 }
 now_s() { date +%s.%N; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system time of PID, in clock ticks
+
+# run_wrk on TARGET (fleet or solo) while measuring the CPU time of its Fusebox (PID): appends to cpu_per_req[TARGET]
+# the microseconds of CPU per request. Contention on this shared machine moves RPS far more than CPU per request.
+wrk_with_cpu() { # target pid url
+  local before after requests
+  before=$(cpu_ticks "$2")
+  run_wrk "$1" 32 2 "$seconds" "$3"
+  after=$(cpu_ticks "$2")
+  requests=$(grep '^WRK_RESULT' "$tmp/wrk-$1-32-1.txt" | tr ' ' '\n' | sed -n 's/^requests=//p')
+  cpu_per_req[$1]+=" $(calc '%.1f' "($after - $before) * 1000000 / $(getconf CLK_TCK) / $requests")"
+}
 
 # What replica PORT's /admin/v1/state says of Redis: off, connected, degraded (or "?" when it does not answer).
 redis_link() {
@@ -117,7 +129,7 @@ EOF
   start_fusebox r3 "$tmp/r3.json"
   local r3=$started_port
   start_fusebox solo "$tmp/solo.json"
-  local solo=$started_port
+  local solo=$started_port solo_pid=$started_pid
   local link
   link=$(wait_connected "$r2")
   [ "$link" != n/a ] || die "replica r2 never reported Redis connected (its log: $tmp/r2.log)"
@@ -160,15 +172,16 @@ EOF
   # 3. Rounds: fleet vs standalone RPS (in alternating order, so a drift of this shared machine's speed does not
   #    favour one), then the same replica while Redis is frozen (SIGSTOP), then SIGCONT and the time until r2
   #    reports "connected" again. The RPS ratio is also taken per round (the two runs side by side).
-  local round rejoin="" pair="" before
+  local round rejoin="" pair=""
+  declare -A cpu_per_req=()
   for round in $(seq "$fleet_rounds"); do
     echo "   ... round $round of $fleet_rounds" >&2
     if [ $((round % 2)) = 1 ]; then
-      run_wrk fleet 32 2 "$seconds" "${url[fleet]}"
-      run_wrk solo 32 2 "$seconds" "${url[solo]}"
+      wrk_with_cpu fleet "$r2_pid" "${url[fleet]}"
+      wrk_with_cpu solo "$solo_pid" "${url[solo]}"
     else
-      run_wrk solo 32 2 "$seconds" "${url[solo]}"
-      run_wrk fleet 32 2 "$seconds" "${url[fleet]}"
+      wrk_with_cpu solo "$solo_pid" "${url[solo]}"
+      wrk_with_cpu fleet "$r2_pid" "${url[fleet]}"
     fi
     pair+=" $(calc '%.3f' "$(echo "${rps[fleet,32]}" | awk '{ print $NF }') / $(echo "${rps[solo,32]}" | awk '{ print $NF }')")"
     kill -STOP "$redis_pid"
@@ -229,6 +242,11 @@ EOF
     printf '%-62s %12s\n' "RPS, the same config without redis.url" "$(calc '%.0f' "${rps[solo,32]}")"
     printf '%-62s %12s   %s\n' "RPS with redis.url / without (ratio of medians)" "$ratio" ">= 0.97  $(verdict "$ratio >= 0.97")"
     printf '%-62s %12s   %s\n' "  median of the per-round ratios ($pair )" "$pair_ratio" ">= 0.97  $(verdict "$pair_ratio >= 0.97")"
+    local cf cs
+    cf=$(median "${cpu_per_req[fleet]}") cs=$(median "${cpu_per_req[solo]}")
+    printf '%-62s %12s\n' "CPU per request, r2 in the fleet / without redis.url, us" "$cf / $cs"
+    printf '%-62s %12s   %s\n' "  without / with (the RPS ratio if CPU were the only limit)" "$(calc '%.3f' "$cs / $cf")" \
+      ">= 0.97  $(verdict "$cs / $cf >= 0.97")"
     printf '%-62s %12s\n' "p50 / p99, Redis healthy" "$(lat "${p50[fleet,32]}") / $(lat "${p99[fleet,32]}")"
     printf '%-62s %12s\n' "p50 / p99, Redis hung (SIGSTOP for the whole run)" "$(lat "${p50[hung,32]}") / $(lat "${p99[hung,32]}")"
     printf '%-62s %12s   %s\n' "p99 hung / p99 healthy" "$hung_ratio" "~1 (noise)"
