@@ -100,6 +100,21 @@ private slots:
         QCOMPARE(resets, 1);
     }
 
+    void aStaleMessageNeverUndoesANewerVerdict() {
+        start(2);
+        QVERIFY(rig->engine(1).forceOpen("alpha", "newer").ok);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*rig, 0, "alpha"), BreakerState::ForcedOpen, 10000);
+        // A message of an older generation (delayed, replayed, or from a replica that missed the newer one).
+        const json stale = {{"provider", "alpha"}, {"state", "closed"}, {"gen", 1}, {"origin", "r9"},
+                            {"reason", "stale verdict"}, {"action", "reset"}, {"at_ms", 0}, {"instance", "elsewhere"}};
+        QVERIFY(rig->redis().command({"PUBLISH", "cmdtest:events", json{{"kind", "verdict"}, {"body", stale.dump()}}.dump()}));
+        // Messages on the channel arrive in order: once a later command is applied, the stale one was read.
+        QVERIFY(rig->engine(1).forceClose("alpha", "later").ok);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*rig, 0, "alpha"), BreakerState::ForcedClosed, 10000);
+        for (const auto& e : rig->engine(0).events().history())
+            QVERIFY2(e.reason.find("stale verdict") == std::string::npos, e.reason.c_str());
+    }
+
     void aResetAlsoClearsATripEverywhere() {
         start(2);
         rig->sim(0).setFault(sim::Fault::httpError(503));
