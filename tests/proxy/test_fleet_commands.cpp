@@ -100,6 +100,37 @@ private slots:
         QCOMPARE(resets, 1);
     }
 
+    void aStaleMessageNeverUndoesANewerVerdict() {
+        start(2);
+        QVERIFY(rig->engine(1).forceOpen("alpha", "newer").ok);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*rig, 0, "alpha"), BreakerState::ForcedOpen, 10000);
+        // A message of an older generation (delayed, replayed, or from a replica that missed the newer one).
+        const json stale = {{"provider", "alpha"}, {"state", "closed"}, {"gen", 1}, {"origin", "r9"},
+                            {"reason", "stale verdict"}, {"action", "reset"}, {"at_ms", 0}, {"instance", "elsewhere"}};
+        QVERIFY(rig->redis().command({"PUBLISH", "cmdtest:events", json{{"kind", "verdict"}, {"body", stale.dump()}}.dump()}));
+        // Messages on the channel arrive in order: once a later command is applied, the stale one was read.
+        QVERIFY(rig->engine(1).forceClose("alpha", "later").ok);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*rig, 0, "alpha"), BreakerState::ForcedClosed, 10000);
+        for (const auto& e : rig->engine(0).events().history())
+            QVERIFY2(e.reason.find("stale verdict") == std::string::npos, e.reason.c_str());
+    }
+
+    void aCommandGivenWhileRedisIsDownIsPublishedOnRejoin() {
+        start(2);
+        rig->redis().kill();
+        QTRY_COMPARE_WITH_TIMEOUT(rig->engine(0).snapshot().fleet.redis, RedisLink::Degraded, 10000);
+        // Applied here at once, serving goes on.
+        QCOMPARE(rig->engine(0).forceOpen("alpha", "during the outage").provider->breaker.state, BreakerState::ForcedOpen);
+        QCOMPARE(rig->client(0).post("/v1/chat/completions", chatRequest("hi", false, "default").dump()).status, 200);
+        QCOMPARE(stateOf(*rig, 1, "alpha"), BreakerState::Closed);
+        // Redis comes back empty: the replicas seed it again and the command reaches the other one.
+        QVERIFY2(rig->redis().start(), rig->redis().error().c_str());
+        QTRY_VERIFY_WITH_TIMEOUT(joined(*rig, 2), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(*rig, 1, "alpha"), BreakerState::ForcedOpen, 10000);
+        QVERIFY(hasEvent(*rig, 1, EventType::Operator, "force_open", "r0"));
+        QVERIFY(rig->redis().command({"GET", "cmdtest:epoch"}).value_or("(nil)") != "(nil)");
+    }
+
     void aResetAlsoClearsATripEverywhere() {
         start(2);
         rig->sim(0).setFault(sim::Fault::httpError(503));
