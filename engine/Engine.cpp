@@ -4,6 +4,7 @@
 #include "admin/MetricsRegistry.h"
 #include "breaker/CircuitBreaker.h"
 #include "config/ConfigWriter.h"
+#include "fleet/FleetSync.h"
 #include "core/Log.h"
 #include "proxy/AgentActivity.h"
 #include "proxy/CurlGlobal.h"
@@ -84,6 +85,8 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     m_metrics = std::make_unique<MetricsRegistry>();
     m_admin = std::make_unique<AdminHandler>(*this, *m_metrics);
     m_handler->setAdminHandler(m_admin.get());
+    m_replica = m_config.redis.replicaId.empty() ? defaultReplicaId(m_config.listenPort) : m_config.redis.replicaId;
+    m_events.setReplica(m_replica);
 }
 
 Engine::~Engine() {
@@ -128,6 +131,7 @@ bool Engine::start(std::string& error) {
         m_server.reset();
         return false;
     }
+    startFleet(); // returns at once: serving never waits for Redis
     return true;
 }
 
@@ -137,6 +141,7 @@ void Engine::stop(std::chrono::milliseconds drain) {
     const int64_t left = m_server->stop(drain);
     if (left > 0) Log::warn("stopped with requests still in flight", {{"requests", std::to_string(left)}});
     m_server.reset();
+    m_fleet.reset(); // after the server: no request is left to publish an event it would miss
 }
 
 int64_t Engine::requestsInFlight() const { return m_server ? m_server->requestsInFlight() : 0; }
@@ -212,6 +217,7 @@ ProviderSnapshot Engine::providerSnapshot(std::size_t index) const {
     p.wastedTodayUsd = spend.wastedTodayUsd;
     p.unpricedAttempts = spend.unpricedAttempts;
     p.budgetRefusal = m_spend->checkBudget(index);
+    p.fleetSpendTodayUsd = spend.fleetSpendUsd;
     return p;
 }
 
@@ -224,6 +230,7 @@ EngineSnapshot Engine::snapshot() const {
     s.agentRequestsInFlight = m_activity->inFlight();
     s.agentRequestsLastMinute = m_activity->lastMinute();
     s.health = judgeOverall(s);
+    s.fleet = fleetStatus();
     return s;
 }
 
@@ -257,12 +264,7 @@ CommandResult Engine::setRoute(const std::string& route, const std::vector<Route
     for (const auto& r : *routes)
         if (r.name == route) current = &r;
     if (current == nullptr) return {false, 404, "no route is named \"" + route + "\"", std::nullopt, {}};
-    const auto describe = [](const std::vector<RouteTarget>& list) {
-        std::string text;
-        for (const auto& t : list) text += (text.empty() ? "" : ", ") + t.provider + (t.model.empty() ? "" : "/" + t.model);
-        return text;
-    };
-    const std::string before = describe(current->targets);
+    const std::string before = describeTargets(current->targets);
     if (auto error = m_routes->setTargets(route, targets)) return {false, 400, *error, std::nullopt, {}};
 
     CommandResult result{true, 200, {}, std::nullopt, {}};
@@ -275,7 +277,7 @@ CommandResult Engine::setRoute(const std::string& route, const std::vector<Route
     event.at = m_clock.wallNow();
     event.route = route;
     event.from = before;
-    event.to = describe(targets);
+    event.to = describeTargets(targets);
     event.reason = reason.empty() ? "fallback order changed" : reason;
     m_events.publish(std::move(event));
     return result;

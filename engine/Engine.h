@@ -6,10 +6,12 @@
 #include "core/Clock.h"
 #include "core/EventBus.h"
 #include "core/Random.h"
+#include "fleet/FleetHost.h"
 #include "spend/PriceTable.h"
 #include "spend/SpendLedger.h"
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@ namespace fusebox {
 class AdminHandler;
 class AgentActivity;
 class CircuitBreaker;
+class FleetSync;
 class Journal;
 class MetricsRegistry;
 class ProviderStats;
@@ -41,7 +44,8 @@ struct CommandResult {
     std::string warning; // done, but something a person should know (e.g. not written to the config file)
 };
 
-class Engine {
+// Engine is also the fleet sync's host (EngineFleet.cpp): what other replicas did is applied through it.
+class Engine : private FleetHost {
 public:
     explicit Engine(Config config, Clock& clock = SystemClock::instance(),
                     Random& random = SystemRandom::instance());
@@ -60,6 +64,8 @@ public:
     int64_t requestsInFlight() const;
 
     const Config& config() const { return m_config; }
+    // This replica's id in the fleet and in events: redis.replica_id, else HOSTNAME:PORT (the port once listening).
+    std::string replicaId() const;
     EventBus& events() { return m_events; }
     Clock& clock() { return m_clock; }
 
@@ -99,6 +105,16 @@ public:
     sim::DemoProviders* demo() { return m_demo.get(); }
 
 private:
+    // FleetHost (EngineFleet.cpp)
+    void applyFleetCommand(std::size_t provider, const std::string& action, const FleetVerdict& verdict) override;
+    bool applyFleetRoute(const std::string& route, const std::vector<RouteTarget>& targets,
+                         const std::string& origin) override;
+    std::vector<RouteConfig> fleetRoutes() const override;
+    double budgetSpendToday(std::size_t provider) const override;
+    void setFleetSpend(std::size_t provider, double othersUsd) override;
+    void startFleet();
+    FleetStatus fleetStatus() const;
+
     CommandResult operatorCommand(const std::string& provider, const char* action, const std::string& reason);
     ProviderSnapshot providerSnapshot(std::size_t index) const;
     void onAttempt(const AttemptRecord& attempt);
@@ -123,7 +139,10 @@ private:
     std::unique_ptr<MetricsRegistry> m_metrics;
     std::unique_ptr<AdminHandler> m_admin; // /admin/v1/* and /metrics
     std::unique_ptr<ProxyHandler> m_handler;
-    std::unique_ptr<ProxyServer> m_server; // last: it stops before what it uses goes away
+    std::unique_ptr<ProxyServer> m_server; // it stops before what it uses goes away
+    mutable std::mutex m_replicaMutex;
+    std::string m_replica;
+    std::unique_ptr<FleetSync> m_fleet; // null without redis.url; stopped after the server
 };
 
 } // namespace fusebox

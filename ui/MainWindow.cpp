@@ -7,6 +7,7 @@
 #include "EngineBridge.h"
 #include "EventLogModel.h"
 #include "EventLogPanel.h"
+#include "FleetStatusLabel.h"
 #include "Format.h"
 #include "ProviderBoard.h"
 #include "ProviderHistory.h"
@@ -125,6 +126,8 @@ QWidget* MainWindow::buildHeader() {
     copy->setToolTip("Copy the proxy address: point your agents' OPENAI_BASE_URL (+ /v1) or ANTHROPIC_BASE_URL here");
     connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_address->text()); });
     row->addWidget(copy);
+    m_fleet = new FleetStatusLabel(header);
+    row->addWidget(m_fleet);
     row->addSpacing(24);
     row->addWidget(caption("Overall", header));
     m_overall = headline("overallState", header);
@@ -287,6 +290,7 @@ void MainWindow::showSnapshot() {
     const auto& snapshot = m_bridge.snapshot();
     syncCards();
     m_address->setText(snapshot.listenUrl.empty() ? QString("not listening") : QString::fromStdString(snapshot.listenUrl));
+    m_fleet->showFleet(snapshot.fleet);
     double rps = 0, failedCalls = 0;
     uint64_t calls = 0;
     for (std::size_t i = 0; i < snapshot.providers.size(); ++i) {

@@ -6,6 +6,7 @@
 
 #include <QMainWindow>
 
+class FleetStatusLabel;
 class EngineBridge;
 class EventLogModel;
 class EventLogPanel;
@@ -87,6 +88,7 @@ private:
     DrillMenu* m_drills = nullptr;
     QList<ProviderCard*> m_cards;
     QLabel* m_address = nullptr;
+    FleetStatusLabel* m_fleet = nullptr;
     QLabel* m_overall = nullptr;
     QLabel* m_rps = nullptr;
     QLabel* m_errors = nullptr;

@@ -1,5 +1,7 @@
 #include "ProviderCard.h"
 
+#include "FleetOriginLabel.h"
+
 #include "Format.h"
 #include "ProviderBadge.h"
 
@@ -70,6 +72,8 @@ ProviderCard::ProviderCard(const QString& providerId, QWidget* parent) : QFrame(
     m_reason->setWordWrap(true);
     m_reason->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_reason);
+    m_origin = new FleetOriginLabel(this);
+    layout->addWidget(m_origin);
 
     auto* grid = new QGridLayout;
     m_countdown = addValue(grid, 0, 0, "next probe", "countdownLabel");
@@ -160,6 +164,7 @@ void ProviderCard::show(const fusebox::ProviderSnapshot& p) {
     m_noKey->setText("no key: " + QString::fromStdString(p.keyHint));
     m_reason->setText(QString::fromStdString(b.reason));
     m_reason->setToolTip("since " + console::dateTime(b.since));
+    m_origin->showOrigin(b);
     // Only a refusing breaker has a next probe; forced_open has none (it waits for an operator).
     const bool refusing = b.state == fusebox::BreakerState::Open || b.state == fusebox::BreakerState::HalfOpen;
     m_countdown->setText(refusing ? console::countdown(b.retryAfterS) : QStringLiteral("—"));

@@ -7,6 +7,7 @@
 #include <QFrame>
 #include <QMap>
 
+class FleetOriginLabel;
 class QLabel;
 class QPushButton;
 class QAction;
@@ -42,6 +43,7 @@ private:
     QLabel* m_state;
     QLabel* m_manual;
     QLabel* m_noKey;
+    FleetOriginLabel* m_origin = nullptr;
     QLabel* m_reason;
     QLabel* m_countdown;
     QLabel* m_countdownCaption = nullptr;

@@ -30,6 +30,8 @@ json providerJson(const ProviderSnapshot& p) {
         {"kind", providerKindName(p.kind)},
         {"state", std::string(breakerStateName(b.state))},
         {"reason", b.reason},
+        {"origin", b.originReplica.empty() ? "local" : "fleet"},
+        {"origin_replica", b.originReplica.empty() ? json(nullptr) : json(b.originReplica)},
         {"since", isoTime(b.since)},
         {"retry_after_s", optionalNumber(b.retryAfterS)},
         {"open_count", b.openCount},
@@ -43,11 +45,15 @@ json providerJson(const ProviderSnapshot& p) {
           {"failure_rate", rate(b.window.failures, b.window.calls)},
           {"slow_rate", rate(b.window.slow, b.window.calls)},
           {"buckets", std::move(buckets)}}},
+        // Extension: what the rate rules add from the rest of the fleet (CONTRACT §5); zeros without one.
+        {"fleet_window",
+         {{"calls", b.fleetWindow.calls}, {"failures", b.fleetWindow.failures}, {"slow", b.fleetWindow.slow}}},
         {"latency_ms", {{"p50", p.figures.p50Ms}, {"p95", p.figures.p95Ms}, {"p99", p.figures.p99Ms}}},
         // Placeholder until the spend accounting feeds the snapshot: null means "not known", never $0.
         {"spend_usd", p.spendTodayUsd}, // today (UTC), priced attempts only
         {"wasted_usd", p.wastedTodayUsd},
         {"unpriced_attempts", p.unpricedAttempts},
+        {"fleet_spend_usd", p.fleetSpendTodayUsd}, // the other replicas' spend today, for the daily budget
         // Extensions: safe to show (a variable name, never a key).
         {"has_key", p.hasKey},
     };
@@ -76,6 +82,16 @@ json routeHealthJson(const RouteHealth& health) {
             {"targets", std::move(targets)}};
 }
 
+json fleetJson(const FleetStatus& fleet) {
+    json replicas = json::array();
+    for (const auto& r : fleet.replicas)
+        replicas.push_back({{"id", r.id}, {"listen", r.listen}, {"version", r.version}, {"last_seen_s", r.lastSeenS}});
+    return {{"enabled", fleet.enabled},
+            {"redis", redisLinkName(fleet.redis)},
+            {"replica", fleet.replica},
+            {"replicas", std::move(replicas)}};
+}
+
 json stateJson(const EngineSnapshot& snapshot) {
     json providers = json::array();
     for (const auto& p : snapshot.providers)
@@ -91,6 +107,7 @@ json stateJson(const EngineSnapshot& snapshot) {
             {"routes", std::move(routes)},
             {"health",
              {{"state", std::string(routeStateName(snapshot.health.state))}, {"summary", snapshot.health.summary}}},
+            {"fleet", fleetJson(snapshot.fleet)},
             {"at", isoTime(snapshot.takenAt)}};
 }
 
@@ -113,6 +130,7 @@ nlohmann::ordered_json eventJson(const Event& e) {
         break;
     }
     out["reason"] = e.reason;
+    out["replica"] = e.replica;
     out["at"] = isoTime(e.at);
     return out;
 }

@@ -15,6 +15,8 @@ nlohmann::json providerJson(const ProviderSnapshot& provider);
 nlohmann::json routeJson(const RouteConfig& route);
 nlohmann::json stateJson(const EngineSnapshot& snapshot);
 nlohmann::json routeHealthJson(const RouteHealth& health);
+// GET /admin/v1/state's "fleet" (CONTRACT §5).
+nlohmann::json fleetJson(const FleetStatus& fleet);
 // One event of GET /admin/v1/events.
 nlohmann::ordered_json eventJson(const Event& event);
 

@@ -62,6 +62,24 @@ void family(std::string& out, const char* name, const char* type, const char* he
 }
 } // namespace
 
+void MetricsRegistry::renderFleet(std::string& out, const FleetStatus& fleet) {
+    family(out, "fusebox_fleet_redis_up", "gauge", "1 while this replica is connected to the fleet's Redis.");
+    out += std::string("fusebox_fleet_redis_up ") + (fleet.redis == RedisLink::Connected ? "1" : "0") + "\n";
+    family(out, "fusebox_fleet_replicas", "gauge", "Replicas of the fleet seen in the last 30 s, this one included.");
+    out += "fusebox_fleet_replicas " + std::to_string(fleet.enabled ? std::max<std::size_t>(1, fleet.replicas.size()) : 1) + "\n";
+    family(out, "fusebox_fleet_sync_delay_seconds", "histogram",
+           "From a verdict or route published by another replica to applied here, seconds (by Redis's clock).");
+    uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < FleetStatus::kDelayBuckets.size(); ++i) {
+        cumulative += fleet.delayCounts[i];
+        out += "fusebox_fleet_sync_delay_seconds_bucket{le=\"" + number(FleetStatus::kDelayBuckets[i]) + "\"} " +
+               std::to_string(cumulative) + "\n";
+    }
+    out += "fusebox_fleet_sync_delay_seconds_bucket{le=\"+Inf\"} " + std::to_string(fleet.delayCount) + "\n";
+    out += "fusebox_fleet_sync_delay_seconds_sum " + number(fleet.delaySumS) + "\n";
+    out += "fusebox_fleet_sync_delay_seconds_count " + std::to_string(fleet.delayCount) + "\n";
+}
+
 std::string MetricsRegistry::render(const EngineSnapshot& snapshot) const {
     std::string out;
     out.reserve(4096);
@@ -82,6 +100,8 @@ std::string MetricsRegistry::render(const EngineSnapshot& snapshot) const {
                    std::string(breakerStateName(s)) + "\"} " +
                    std::to_string(p.breaker.transitionsTo[static_cast<std::size_t>(s)]) + "\n";
     }
+
+    renderFleet(out, snapshot.fleet);
 
     std::lock_guard lock(m_mutex);
     family(out, "fusebox_requests_total", "counter",

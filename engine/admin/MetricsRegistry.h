@@ -27,6 +27,7 @@ class MetricsRegistry {
     static constexpr std::size_t kMaxRequestSeries = 10000;
 
   private:
+    static void renderFleet(std::string& out, const FleetStatus& fleet);
     struct Histogram {
         std::array<uint64_t, kBuckets.size()> counts{}; // not cumulative; summed when rendered
         uint64_t count = 0;

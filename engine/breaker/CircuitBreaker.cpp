@@ -1,6 +1,7 @@
 #include "breaker/CircuitBreaker.h"
 
 #include "breaker/BreakerReasons.h"
+#include "breaker/BreakerWord.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,19 +11,7 @@ namespace fusebox {
 
 namespace {
 
-// m_word layout: bits 0-2 the state, bits 3-18 half-open probes in flight, bits 19-63 the generation.
-constexpr uint64_t kStateMask = 0x7;
-constexpr int kProbeShift = 3;
-constexpr uint64_t kProbeMask = 0xFFFF;
-constexpr uint64_t kProbeUnit = uint64_t{1} << kProbeShift;
-constexpr int kGenerationShift = 19;
-
-BreakerState stateOf(uint64_t word) { return static_cast<BreakerState>(word & kStateMask); }
-int probesOf(uint64_t word) { return static_cast<int>((word >> kProbeShift) & kProbeMask); }
-uint64_t generationOf(uint64_t word) { return word >> kGenerationShift; }
-uint64_t pack(BreakerState state, uint64_t generation) {
-    return (generation << kGenerationShift) | static_cast<uint64_t>(state);
-}
+using namespace breakerword;
 
 // While half-open with every probe slot taken there is no scheduled time to give; one second is a polite
 // "soon" that keeps waiting clients from spinning.
@@ -74,7 +63,9 @@ Admission CircuitBreaker::tryAcquire() {
             continue;
         }
         case BreakerState::HalfOpen:
-            if (probesOf(word) >= m_policy.halfOpenProbes)
+            // In a fleet the probe is the lease holder's: until the sync has taken the lease for this replica,
+            // half-open refuses like a busy one (CircuitBreakerFleet.cpp). An atomic load off the closed path.
+            if (probesOf(word) >= m_policy.halfOpenProbes || !fleetProbeAllowed(word))
                 return {{}, refuse(BreakerState::HalfOpen, kHalfOpenBusyRetry, now)};
             // The same CAS that claims the slot proves the state and generation have not moved.
             if (m_word.compare_exchange_weak(word, word + kProbeUnit, std::memory_order_acq_rel))
@@ -149,7 +140,7 @@ void CircuitBreaker::onClosedCompletionLocked(const CallResult& result, bool fai
         openLocked(reasons::consecutive(m_consecutiveFailures, result.outcome), now);
         return;
     }
-    const WindowCounts& totals = m_window.totals(now);
+    const WindowCounts& totals = m_fleetEnabled ? fleetTotalsLocked(now) : m_window.totals(now);
     if (totals.calls == 0 || static_cast<int>(totals.calls) < m_policy.minCalls) return;
     // The epsilon keeps 3 of 10 at a 0.3 threshold from missing by a rounding error.
     const auto atLeast = [](uint32_t part, uint32_t whole, double rate) {
@@ -197,7 +188,8 @@ void CircuitBreaker::openForRateLimitLocked(std::optional<Millis> retryAfter, St
                      now + secondsToNanos(period));
 }
 
-void CircuitBreaker::transitionLocked(BreakerState to, std::string reason, std::optional<SteadyTime> openUntil) {
+void CircuitBreaker::transitionLocked(BreakerState to, std::string reason, std::optional<SteadyTime> openUntil,
+                                      std::string origin) {
     const uint64_t word = m_word.load(std::memory_order_acquire);
     const BreakerState from = stateOf(word);
     // openUntil is stored before the word, so whoever sees the new state also sees its period.
@@ -212,6 +204,8 @@ void CircuitBreaker::transitionLocked(BreakerState to, std::string reason, std::
         m_opensSinceClosed = 0;
     }
     m_probeSuccesses = 0;
+    m_origin = std::move(origin);
+    m_byOperator = false;
     m_reason = std::move(reason);
     m_since = m_clock.wallNow();
     ++m_transitionsTo[static_cast<std::size_t>(to)];
@@ -224,6 +218,8 @@ void CircuitBreaker::transitionLocked(BreakerState to, std::string reason, std::
         event.from = std::string(breakerStateName(from));
         event.to = std::string(breakerStateName(to));
         event.reason = m_reason;
+        event.replica = m_origin; // empty: this replica (the bus fills it in)
+        event.fromFleet = !m_origin.empty();
         m_events->publish(std::move(event));
     }
 }
@@ -256,13 +252,18 @@ BreakerState CircuitBreaker::operatorTransition(BreakerState to, const char* ver
             m_backoffLevel = 0;
             m_opensSinceClosed = 0;
             m_reason = std::move(reason);
+            m_origin.clear();
+            m_byOperator = true;
             return from;
         }
     } else if (from == to) {
         m_reason = std::move(reason);
+        m_origin.clear();
+        m_byOperator = true;
         return from;
     }
     transitionLocked(to, std::move(reason));
+    m_byOperator = true;
     return to;
 }
 
@@ -292,11 +293,13 @@ BreakerSnapshot CircuitBreaker::snapshot() const {
     s.provider = m_provider;
     s.state = stateOf(word);
     s.reason = m_reason;
+    s.originReplica = m_origin;
     s.since = m_since;
     if (s.state == BreakerState::Open) {
         const int64_t left = m_openUntilNs.load(std::memory_order_acquire) - toNanos(now);
         s.retryAfterS = std::max<double>(0.0, static_cast<double>(left) / 1e9);
-    } else if (s.state == BreakerState::HalfOpen && probesOf(word) >= m_policy.halfOpenProbes) {
+    } else if (s.state == BreakerState::HalfOpen &&
+               (probesOf(word) >= m_policy.halfOpenProbes || !fleetProbeAllowed(word))) {
         s.retryAfterS = std::chrono::duration<double>(kHalfOpenBusyRetry).count();
     } else if (s.state != BreakerState::ForcedOpen) {
         s.retryAfterS = 0.0;
@@ -307,6 +310,7 @@ BreakerSnapshot CircuitBreaker::snapshot() const {
     s.halfOpenProbesInFlight = s.state == BreakerState::HalfOpen ? probesOf(word) : 0;
     s.windowSeconds = m_policy.windowS;
     s.window = m_window.totals(now);
+    s.fleetWindow = m_fleetOthers;
 
     // Refusals live in their own lock-free ring; fold them into the buckets a person sees.
     const int64_t head = steadySecond(now);

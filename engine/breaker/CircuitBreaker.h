@@ -12,6 +12,8 @@
 // short lock (the window); transitions happen under it, exactly once, and publish an event.
 #include "breaker/BreakerPolicy.h"
 #include "breaker/BreakerState.h"
+#include "breaker/BreakerWord.h"
+#include "breaker/FleetSeam.h"
 #include "breaker/RefusalCounter.h"
 #include "breaker/SlidingWindow.h"
 #include "core/Clock.h"
@@ -78,6 +80,7 @@ struct BreakerSnapshot {
     std::string provider;
     BreakerState state = BreakerState::Closed;
     std::string reason;
+    std::string originReplica; // the fleet replica whose verdict the state is; empty: decided here
     WallTime since{};
     std::optional<double> retryAfterS; // set while calls are refused; unset when forced open (no end)
     int openCount = 0;                 // opens since last closed
@@ -86,6 +89,7 @@ struct BreakerSnapshot {
     int halfOpenProbesInFlight = 0;
     int windowSeconds = 0;
     WindowCounts window; // short_circuited included
+    WindowCounts fleetWindow; // the other replicas' calls, failures and slow calls in their windows (fleet only)
     std::vector<BreakerBucket> buckets;
     std::array<uint64_t, 5> transitionsTo{}; // by BreakerState, since start
     uint64_t shortCircuitedTotal = 0;
@@ -116,6 +120,22 @@ public:
     const std::string& provider() const { return m_provider; }
     const BreakerPolicy& policy() const { return m_policy; }
 
+    // ---- The fleet seam (CircuitBreakerFleet.cpp), used by engine/fleet's sync thread only. Requests never wait
+    // on any of it: they see its effects through the same word and window as always.
+    void enableFleet(); // from now on the rate rules also count the fleet's calls
+    // Applies a verdict another replica published; the reason gains "[replica X]" and the event names X.
+    void applyFleetVerdict(const FleetVerdict& verdict);
+    LocalBreakerView localView() const;
+    WindowCounts localWindowCounts() const; // this replica's own window totals, for the fleet's
+    void setFleetCounts(const WindowCounts& others); // the other replicas' totals; zero when alone
+    // While on (Redis connected), a half-open breaker sends its probe only with the fleet's lease.
+    void setFleetProbeGate(bool on);
+    // The generation of a half-open state waiting for the lease, if any.
+    std::optional<uint64_t> awaitingFleetProbe() const;
+    bool grantFleetProbe(uint64_t generation); // false when the breaker has moved on
+    bool holdsFleetProbe(uint64_t generation) const;
+    void revokeFleetProbe();
+
 private:
     friend class Permit;
     void releasePermit(Permit& permit);
@@ -129,7 +149,13 @@ private:
     void onProbeCompletionLocked(const CallResult& result, bool failure, SteadyTime now);
     void openLocked(const std::string& why, SteadyTime now);
     void openForRateLimitLocked(std::optional<Millis> retryAfter, SteadyTime now);
-    void transitionLocked(BreakerState to, std::string reason, std::optional<SteadyTime> openUntil = {});
+    void transitionLocked(BreakerState to, std::string reason, std::optional<SteadyTime> openUntil = {},
+                          std::string origin = {});
+    const WindowCounts& fleetTotalsLocked(SteadyTime now);
+    bool fleetProbeAllowed(uint64_t word) const {
+        return !m_fleetProbeGate.load(std::memory_order_acquire) ||
+               m_fleetProbeGrant.load(std::memory_order_acquire) == breakerword::generationOf(word);
+    }
     BreakerState operatorTransition(BreakerState to, const char* verb, const std::string& why);
 
     const std::string m_provider;
@@ -154,6 +180,15 @@ private:
     std::string m_reason = "closed since start";
     WallTime m_since;
     std::array<uint64_t, 5> m_transitionsTo{};
+
+    // The fleet (see the seam above).
+    std::atomic<bool> m_fleetProbeGate{false};
+    std::atomic<uint64_t> m_fleetProbeGrant{0}; // the half-open generation whose probe is this replica's
+    bool m_fleetEnabled = false;                // under m_mutex, like everything below
+    WindowCounts m_fleetOthers;
+    WindowCounts m_fleetTotals; // scratch: this replica's window plus the others'
+    std::string m_origin;       // the replica whose verdict the current state is; empty: this one
+    bool m_byOperator = false;  // the current state is an operator's command given here
 };
 
 } // namespace fusebox

@@ -62,8 +62,12 @@ struct Limits {
 };
 
 struct RedisConfig {
-    std::string url;
+    std::string url;    // empty: no fleet
     std::string prefix = "fusebox";
+    std::string password;                      // expanded; never logged or shown
+    std::vector<std::string> passwordVariables; // the ${NAME}s it refers to, for messages
+    std::string replicaId;                     // expanded; empty: HOSTNAME:PORT, decided at start
+    bool enabled() const { return !url.empty(); }
 };
 
 struct JournalConfig {

@@ -3,6 +3,7 @@
 #include "config/ConfigReader.h"
 #include "config/DefaultConfig.h"
 #include "config/ListenAddress.h"
+#include "config/RedisUrl.h"
 #include "core/AtomicFile.h"
 #include "spend/PriceTable.h"
 
@@ -261,13 +262,27 @@ private:
     void readRedis(const Json& root, Config& config) {
         auto it = root.find("redis");
         if (it == root.end() || !m_reader.expectObject(*it, "redis")) return;
-        m_reader.rejectUnknownKeys(*it, "redis", {"url", "prefix"});
+        m_reader.rejectUnknownKeys(*it, "redis", {"url", "prefix", "password", "replica_id"});
         if (auto v = m_reader.string(*it, "url", "redis")) {
-            if (!v->empty() && !v->starts_with("redis://") && !v->starts_with("unix://"))
-                m_reader.error("redis.url", "must start with redis:// or unix:// (got \"" + *v + "\")");
+            std::string error;
+            if (!v->empty() && !parseRedisUrl(*v, error))
+                m_reader.error("redis.url", error);
             config.redis.url = *v;
         }
-        if (auto v = m_reader.string(*it, "prefix", "redis")) config.redis.prefix = *v;
+        if (auto v = m_reader.string(*it, "prefix", "redis")) {
+            // Keys are PREFIX:...; a colon or space inside would make two fleets' keys collide or read oddly.
+            if (!validName(*v)) m_reader.error("redis.prefix", "must be letters, digits, '-', '_' or '.' (got \"" + *v + "\")");
+            config.redis.prefix = *v;
+        }
+        if (auto v = m_reader.expandedString(*it, "password", "redis")) {
+            config.redis.password = v->value;
+            config.redis.passwordVariables = v->variables;
+        }
+        if (auto v = m_reader.string(*it, "replica_id", "redis")) {
+            if (!v->empty() && (v->size() > 200 || v->find_first_of(" \t\r\n\"") != std::string::npos))
+                m_reader.error("redis.replica_id", "must be at most 200 characters without spaces or quotes");
+            config.redis.replicaId = *v;
+        }
     }
 
     void readLimits(const Json& root, Config& config) {

@@ -21,6 +21,8 @@ struct Event {
     std::string to;       // breaker: state after; route: the new target order
     std::string action;   // operator: force_open, force_close, reset
     std::string reason;   // always a sentence a person can read
+    std::string replica;  // the fleet replica it came from; the bus fills in this one's when empty
+    bool fromFleet = false; // applied here from another replica's verdict or command (not to be published again)
 };
 
 } // namespace fusebox

@@ -38,11 +38,17 @@ void EventBus::publish(Event event) {
         std::lock_guard lock(m_mutex);
         event.seq = m_nextSeq++;
         if (event.at == WallTime{}) event.at = std::chrono::system_clock::now();
+        if (event.replica.empty()) event.replica = m_replica;
         m_history.push_back(event);
         while (m_history.size() > m_historySize) m_history.pop_front();
         subscribers = m_subscribers;
     }
     for (const auto& subscriber : *subscribers) (*subscriber.sink)(event);
+}
+
+void EventBus::setReplica(std::string replica) {
+    std::lock_guard lock(m_mutex);
+    m_replica = std::move(replica);
 }
 
 std::vector<Event> EventBus::history() const {

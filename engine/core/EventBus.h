@@ -25,8 +25,10 @@ public:
     uint64_t subscribe(Sink sink);
     void unsubscribe(uint64_t id);
 
-    // Stamps seq and, when unset, `at`, then hands the event to every sink.
+    // Stamps seq and, when unset, `at` and `replica`, then hands the event to every sink.
     void publish(Event event);
+    // The replica id events are stamped with (the fleet's; HOSTNAME:PORT without one). Set before serving.
+    void setReplica(std::string replica);
 
     // The most recent events, oldest first.
     std::vector<Event> history() const;
@@ -43,6 +45,7 @@ private:
     std::size_t m_historySize;
     uint64_t m_nextId = 1;
     uint64_t m_nextSeq = 1;
+    std::string m_replica;
 };
 
 } // namespace fusebox

@@ -75,4 +75,10 @@ std::optional<std::string> RouteTable::setTargets(const std::string& route, std:
     return "no route is named \"" + route + "\"";
 }
 
+std::string describeTargets(const std::vector<RouteTarget>& targets) {
+    std::string text;
+    for (const auto& t : targets) text += (text.empty() ? "" : ", ") + t.provider + (t.model.empty() ? "" : "/" + t.model);
+    return text;
+}
+
 } // namespace fusebox

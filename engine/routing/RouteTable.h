@@ -47,4 +47,7 @@ private:
     std::shared_ptr<const std::vector<RouteConfig>> m_routes;
 };
 
+// "openai/gpt-4o, anthropic": a target order as route events show it.
+std::string describeTargets(const std::vector<RouteTarget>& targets);
+
 } // namespace fusebox

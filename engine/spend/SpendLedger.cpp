@@ -111,7 +111,7 @@ void SpendLedger::rollDay(Provider& p) const {
     const int64_t today = utcDay();
     if (p.day == today) return;
     p.day = today;
-    p.spendToday = p.wastedToday = p.budgetSpend = 0;
+    p.spendToday = p.wastedToday = p.budgetSpend = p.fleetSpend = 0;
 }
 
 int64_t SpendLedger::bucketSeconds(SpendBucket bucket) {
@@ -164,7 +164,7 @@ std::optional<BudgetRefusal> SpendLedger::checkBudget(std::size_t provider) cons
     Provider& p = m_providers[provider];
     if (!p.budget) return std::nullopt;
     rollDay(p);
-    if (p.budgetSpend < *p.budget) return std::nullopt;
+    if (p.budgetSpend + p.fleetSpend < *p.budget) return std::nullopt;
     const double now = std::chrono::duration<double>(m_clock.wallNow().time_since_epoch()).count();
     const double midnight = static_cast<double>((utcDay() + 1) * kDay);
     return BudgetRefusal{"daily budget $" + money(*p.budget) + " reached", std::max(0.0, midnight - now)};
@@ -175,6 +175,21 @@ void SpendLedger::resetBudget(std::size_t provider) {
     if (provider >= m_providers.size()) return;
     rollDay(m_providers[provider]);
     m_providers[provider].budgetSpend = 0;
+    m_providers[provider].fleetSpend = 0;
+}
+
+void SpendLedger::setFleetSpend(std::size_t provider, double othersUsd) {
+    std::lock_guard lock(m_mutex);
+    if (provider >= m_providers.size()) return;
+    rollDay(m_providers[provider]);
+    m_providers[provider].fleetSpend = othersUsd;
+}
+
+double SpendLedger::budgetSpendToday(std::size_t provider) const {
+    std::lock_guard lock(m_mutex);
+    if (provider >= m_providers.size()) return 0;
+    rollDay(m_providers[provider]);
+    return m_providers[provider].budgetSpend;
 }
 
 ProviderSpend SpendLedger::spend(std::size_t provider) const {
@@ -182,7 +197,7 @@ ProviderSpend SpendLedger::spend(std::size_t provider) const {
     if (provider >= m_providers.size()) return {};
     Provider& p = m_providers[provider];
     rollDay(p);
-    return {p.spendToday, p.wastedToday, p.unpriced};
+    return {p.spendToday, p.wastedToday, p.unpriced, p.fleetSpend};
 }
 
 SpendReport SpendLedger::report(SpendBucket bucket, WallTime since) const {

@@ -41,6 +41,7 @@ struct ProviderSpend {
     double spendTodayUsd = 0;
     double wastedTodayUsd = 0;
     uint64_t unpricedAttempts = 0; // since start
+    double fleetSpendUsd = 0;      // the other replicas' spend toward today's budget (0 without a fleet)
 };
 
 struct BudgetRefusal {
@@ -61,6 +62,10 @@ public:
     void setKeptAttempts(std::size_t n);
     std::optional<BudgetRefusal> checkBudget(std::size_t provider) const;
     void resetBudget(std::size_t provider); // the operator's reset: today's spend no longer counts toward it
+    // The fleet (CONTRACT §5: budgets count the whole fleet's spend): what this replica counts toward the budget
+    // today, and what the other replicas do, which the budget check adds.
+    double budgetSpendToday(std::size_t provider) const;
+    void setFleetSpend(std::size_t provider, double othersUsd);
     ProviderSpend spend(std::size_t provider) const;
 
     SpendReport report(SpendBucket bucket, WallTime since) const;
@@ -77,6 +82,7 @@ private:
         double spendToday = 0;
         double wastedToday = 0;
         double budgetSpend = 0; // spend counted toward the budget: today's, less what an operator reset forgave
+        double fleetSpend = 0;  // the other replicas' budgetSpend, as the fleet sync last read it
         uint64_t unpriced = 0;
     };
     void rollDay(Provider& p) const;

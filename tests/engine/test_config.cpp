@@ -1,6 +1,7 @@
 // The config loader: the whole schema, every kind of error with file, line, column and key path,
 // ${NAME} expansion, and the default config written on first start.
 #include "config/ConfigLoader.h"
+#include "config/RedisUrl.h"
 #include "config/DefaultConfig.h"
 #include "config/ListenAddress.h"
 #include "core/AtomicFile.h"
@@ -248,6 +249,12 @@ private slots:
             {R"({"routes": [{"name": "a/b", "targets": []}]})", "routes[0].name", "not a valid route name"},
             {R"({"routes": "none"})", "routes", "must be an array"},
             {R"({"redis": {"url": "http:\/\/x"}})", "redis.url", "must start with redis"},
+            {R"({"redis": {"url": "redis:\/\/h:99999\/0"}})", "redis.url", "1 to 65535"},
+            {R"({"redis": {"url": "redis:\/\/h:6379\/x"}})", "redis.url", "database"},
+            {R"({"redis": {"url": "unix:\/\/relative.sock"}})", "redis.url", "absolute socket path"},
+            {R"({"redis": {"prefix": "a:b"}})", "redis.prefix", "letters, digits"},
+            {R"({"redis": {"replica_id": "has space"}})", "redis.replica_id", "without spaces"},
+            {R"({"redis": {"pasword": "x"}})", "redis.pasword", "password"},
             {R"({"limits": {"max_body_bytes": 10}})", "limits.max_body_bytes", "between 1024"},
             {R"({"limits": {"max_retry_after_s": 0}})", "limits.max_retry_after_s", "between 1 and 3600"},
             {R"({"limits": {"max_retry_after_s": 3601}})", "limits.max_retry_after_s", "between 1 and 3600"},
@@ -328,6 +335,35 @@ private slots:
         auto k = parse(R"({"providers": [{"id": "a", "kind": "openai", "base_url": "http:\/\/x", "api_key": 5}]})");
         QVERIFY(!k.ok());
         QVERIFY(k.errors[0].message.find("must be a string") != std::string::npos);
+    }
+
+    void redisKeysExpandAndNeverEchoThePassword() {
+        auto r = parse(R"({"redis": {"url": "redis:\/\/10.0.0.5:6380\/2", "prefix": "prod", "password": "${REDIS_PASSWORD}",
+                                     "replica_id": "api-${N}"}})",
+                       {{"HOME", "/h"}, {"REDIS_PASSWORD", "hunter2"}, {"N", "2"}});
+        QVERIFY2(r.ok(), formatErrors(r.errors).c_str());
+        QCOMPARE(r.config->redis.password, std::string("hunter2"));
+        QCOMPARE(r.config->redis.passwordVariables, std::vector<std::string>{"REDIS_PASSWORD"});
+        QCOMPARE(r.config->redis.replicaId, std::string("api-2"));
+        QCOMPARE(r.config->redis.prefix, std::string("prod"));
+        QVERIFY(r.config->redis.enabled());
+        // A password inside a bad URL is not repeated in the message.
+        auto bad = parse(R"({"redis": {"url": "redis:\/\/:hunter2@h:0\/0"}})");
+        QVERIFY(!bad.ok());
+        QVERIFY(formatErrors(bad.errors).find("hunter2") == std::string::npos);
+        std::string error;
+        auto url = parseRedisUrl("redis://:p%40ss@[::1]:7000/3", error);
+        QVERIFY2(url.has_value(), error.c_str());
+        QCOMPARE(url->host, std::string("::1"));
+        QCOMPARE(url->port, 7000);
+        QCOMPARE(url->db, 3);
+        QCOMPARE(url->password, std::string("p@ss"));
+        QCOMPARE(url->display(), std::string("[::1]:7000"));
+        auto unix = parseRedisUrl("unix:///run/redis.sock?db=4", error);
+        QVERIFY2(unix.has_value(), error.c_str());
+        QVERIFY(unix->unixSocket);
+        QCOMPARE(unix->host, std::string("/run/redis.sock"));
+        QCOMPARE(unix->db, 4);
     }
 
     void missingFileIsAnError() {
