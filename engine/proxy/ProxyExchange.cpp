@@ -282,6 +282,10 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, A
         // Nothing to change: the client's bytes go as they came, which spares a serialisation per request.
         request.body = m_request.body();
         clientAskedUsage = false;
+    } else if (auto text = model == m_clientModel ? dialect.preparedBodyText(m_request.body(), m_body, m_endpoint, m_stream)
+                                                  : std::nullopt) {
+        request.body = std::move(text->first);
+        clientAskedUsage = text->second;
     } else {
         json body = fullBody();
         body["model"] = model;
