@@ -449,9 +449,18 @@ int main(int argc, char** argv) {
     for (const auto& m : results) {
         std::printf("%-52s %12s\n", ("fusebox CPU per stream, " + m.name).c_str(),
                     fmt("%.3f ms", m.fusebox.proxyCpuS * 1000.0 / std::max(1, m.fusebox.streams)).c_str());
-        if (m.nginx)
+        if (m.nginx) {
             std::printf("%-52s %12s\n", ("  nginx CPU per stream, " + m.name).c_str(),
                         fmt("%.3f ms", m.nginx->proxyCpuS * 1000.0 / std::max(1, m.nginx->streams)).c_str());
+            // Per stream, so a phase that lost a stream is not flattered (issue 14: at most 1.2x nginx's).
+            const double fuseboxPer = m.fusebox.proxyCpuS / std::max(1, m.fusebox.streams);
+            const double nginxPer = m.nginx->proxyCpuS / std::max(1, m.nginx->streams);
+            if (nginxPer > 0) {
+                const double ratio = fuseboxPer / nginxPer;
+                std::printf("%-52s %12s   <= 1.20  %s\n", ("  fusebox / nginx CPU per stream, " + m.name).c_str(),
+                            fmt("%.2f", ratio).c_str(), ratio <= 1.2 ? "met" : "MISSED");
+            }
+        }
     }
     int totalStreams = 0, totalIntact = 0;
     for (const auto& m : results)

@@ -79,6 +79,16 @@ public:
     // Adjusts the request body before it goes upstream (e.g. ask for streamed usage). Returns whether the client
     // itself asked for what was added, so the relay knows whether to strip it again.
     virtual bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const = 0;
+    // prepareBody's change made to the client's bytes themselves, when it can be (`members` holds the body's
+    // top-level members that prepareBody reads): the bytes to send and whether the client asked for what was added,
+    // or nullopt when the document must be built and changed instead. Spares building and serialising a whole
+    // request for one added member.
+    virtual std::optional<std::pair<std::string, bool>> preparedBodyText(std::string_view body,
+                                                                         const nlohmann::json& members,
+                                                                         ApiEndpoint endpoint, bool stream) const {
+        (void)body, (void)members, (void)endpoint, (void)stream;
+        return std::nullopt;
+    }
     // The usage of a whole answer of `endpoint`.
     virtual Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const = 0;
     Usage usageFromBody(const nlohmann::json& body) const { return usageFromBody(body, mainEndpoint()); }

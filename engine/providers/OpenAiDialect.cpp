@@ -259,6 +259,25 @@ bool OpenAiDialect::prepareBody(json& body, ApiEndpoint endpoint, bool stream) c
     return clientAsked;
 }
 
+std::optional<std::pair<std::string, bool>> OpenAiDialect::preparedBodyText(std::string_view body,
+                                                                           const json& members, ApiEndpoint endpoint,
+                                                                           bool stream) const {
+    if ((endpoint != ApiEndpoint::ChatCompletions && endpoint != ApiEndpoint::Completions) || !stream)
+        return std::pair{std::string(body), false};
+    // Only a body with no stream_options at all (not even null, which a second member would not override for
+    // every reader) and at least one member (so the added one can end with a comma) is changed as text.
+    if (!members.is_object() || members.contains("stream_options") || members.empty()) return std::nullopt;
+    const std::size_t open = skipSpace(body, 0);
+    if (open >= body.size() || body[open] != '{') return std::nullopt;
+    constexpr std::string_view kAdded = "\"stream_options\":{\"include_usage\":true},";
+    std::string text;
+    text.reserve(body.size() + kAdded.size());
+    text.append(body.substr(0, open + 1));
+    text.append(kAdded);
+    text.append(body.substr(open + 1));
+    return std::pair{std::move(text), false};
+}
+
 Usage OpenAiDialect::usageFromBody(const json& body, ApiEndpoint endpoint) const {
     Usage usage;
     if (const json* u = JsonReader::member(body, "usage")) {

@@ -13,6 +13,8 @@ public:
     std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const override;
     void providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const override;
     bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const override;
+    std::optional<std::pair<std::string, bool>> preparedBodyText(std::string_view body, const nlohmann::json& members,
+                                                                 ApiEndpoint endpoint, bool stream) const override;
     Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const override;
     StreamEventInfo inspect(const SseEvent& event, ApiEndpoint endpoint, Usage& usage) const override;
     void dropAddedUsage(std::string& eventBytes) const override;

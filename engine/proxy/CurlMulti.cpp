@@ -73,6 +73,8 @@ constexpr long kMaxCachedConnections = 1024;
 // Idle connections older than this are not reused (closed instead): below the common 60-75 s server-side
 // keep-alive limits, so a request is rarely sent on a connection the provider is closing.
 constexpr long kMaxConnectionAgeSeconds = 55;
+// Spare easy handles kept per multi: about a burst's worth; each holds libcurl's ~20 KiB of buffers.
+constexpr std::size_t kMaxSpareEasyHandles = 256;
 } // namespace
 
 std::shared_ptr<CurlMulti> CurlMulti::create(asio::io_context& io) {
@@ -144,7 +146,20 @@ void CurlMulti::remove(void* easy) {
         CurlScope scope(*this);
         curl_multi_remove_handle(m_multi, easy);
     }
+    if (m_multi && !m_closing && m_spareEasy.size() < kMaxSpareEasyHandles) {
+        // Every option back to its default; the connection stays in the multi's cache, not in the handle.
+        curl_easy_reset(easy);
+        m_spareEasy.push_back(easy);
+        return;
+    }
     curl_easy_cleanup(easy);
+}
+
+void* CurlMulti::takeEasy() {
+    if (m_spareEasy.empty()) return curl_easy_init();
+    void* easy = m_spareEasy.back();
+    m_spareEasy.pop_back();
+    return easy;
 }
 
 void CurlMulti::pauseReceive(void* easy, bool paused) {
@@ -181,6 +196,8 @@ void CurlMulti::teardown() {
         curl_multi_remove_handle(multi, entry.first);
         curl_easy_cleanup(entry.first);
     }
+    for (void* easy : m_spareEasy) curl_easy_cleanup(easy);
+    m_spareEasy.clear();
     curl_multi_cleanup(multi);
     --m_depth;
     for (auto& entry : transfers)

@@ -20,6 +20,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace fusebox {
 
@@ -57,9 +58,13 @@ class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
     // handle is removed. Outside libcurl only. On failure returns false with `error`, and the caller still
     // owns `easy`.
     bool add(void* easy, std::shared_ptr<CurlTransfer> transfer, std::string& error);
-    // Removes and cleans up an added easy handle; the transfer's onCurlDone is never called for it. Outside
-    // only.
+    // Removes an added easy handle (kept for takeEasy(), else cleaned up); the transfer's onCurlDone is never
+    // called for it. Outside only.
     void remove(void* easy);
+    // An easy handle (CURL*) with every option at its default: one a finished transfer left (curl_easy_reset),
+    // else a new one; nullptr when libcurl cannot make one. Creating and cleaning up a handle per request cost
+    // more than the rest of libcurl's work on a reused connection.
+    void* takeEasy();
     // curl_easy_pause for receiving. Outside only. Resuming may deliver buffered data (the write callback)
     // before this returns.
     void pauseReceive(void* easy, bool paused);
@@ -118,6 +123,7 @@ class CurlMulti : public std::enable_shared_from_this<CurlMulti> {
     // epoll_ctl.
     std::unordered_set<int> m_connectionFds;
     std::unordered_map<void*, std::shared_ptr<CurlTransfer>> m_transfers;
+    std::vector<void*> m_spareEasy; // handles of finished transfers, reset, for takeEasy()
     int m_depth = 0;
     bool m_closing = false;
     int m_localSocketErrno = 0;

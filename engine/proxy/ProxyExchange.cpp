@@ -2,6 +2,7 @@
 
 #include "breaker/RetryAfter.h"
 #include "core/Ids.h"
+#include "core/JsonMembers.h"
 #include "core/Log.h"
 #include "core/Redaction.h"
 #include "core/UntrustedJson.h"
@@ -151,8 +152,11 @@ bool ProxyExchange::parseRequest() {
         }
         m_memory = std::move(*reservation);
     }
-    ParsedJson parsed = parseScanned(m_request.body(), shape);
-    if (!parsed.ok() || !parsed.value.is_object()) {
+    // A request that passes on as it came needs only these members; the whole document is built only when the
+    // body must change (fullBody()). The pass validates the whole body all the same.
+    m_bodyShape = shape;
+    JsonMembers parsed = readTopLevelMembers(m_request.body(), shape, {"model", "stream", "stream_options"});
+    if (!parsed.ok() || !parsed.object) {
         answerError(400, "invalid_request_error",
                     "the request body is not a JSON object" + (parsed.ok() ? std::string() : " (" + parsed.error + ")"));
         return false;
@@ -179,12 +183,23 @@ bool ProxyExchange::parseRequest() {
     return true;
 }
 
+const json& ProxyExchange::fullBody() {
+    if (!m_fullBody) {
+        // parseRequest validated these bytes already (same depth limit): this parse cannot fail.
+        ParsedJson parsed = parseScanned(m_request.body(), m_bodyShape);
+        m_fullBody = parsed.ok() ? std::move(parsed.value) : json::object();
+    }
+    return *m_fullBody;
+}
+
 void ProxyExchange::tryTargets() {
     while (m_next < m_resolution.targets.size()) {
         const ResolvedTarget target = m_resolution.targets[m_next++];
         const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
         CircuitBreaker& breaker = *m_context.breakers[target.providerIndex];
-        TargetApi api = targetApi(m_body, m_endpoint, target, provider);
+        // Only a translation reads the rest of the body.
+        const json& body = upstreamEndpoint(m_endpoint, provider) == m_endpoint ? m_body : fullBody();
+        TargetApi api = targetApi(body, m_endpoint, target, provider);
         if (!api.invalid.empty()) { // the request is malformed: no provider would take it
             answerError(400, "invalid_request_error", api.invalid);
             return;
@@ -267,8 +282,12 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, A
         // Nothing to change: the client's bytes go as they came, which spares a serialisation per request.
         request.body = m_request.body();
         clientAskedUsage = false;
+    } else if (auto text = model == m_clientModel ? dialect.preparedBodyText(m_request.body(), m_body, m_endpoint, m_stream)
+                                                  : std::nullopt) {
+        request.body = std::move(text->first);
+        clientAskedUsage = text->second;
     } else {
-        json body = m_body;
+        json body = fullBody();
         body["model"] = model;
         clientAskedUsage = dialect.prepareBody(body, m_endpoint, m_stream);
         request.body = dumpJson(body);
@@ -515,7 +534,16 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
     Outcome outcome = classify(a.status, result.error);
     if (outcome == Outcome::Success) {
-        const ParsedJson parsed = parseUntrusted(a.body);
+        // Relayed as it came, the answer is only validated and its usage read: no document of the rest is built.
+        // A translated one is parsed in full.
+        ParsedJson parsed;
+        if (a.crossApi) {
+            parsed = parseUntrusted(a.body);
+        } else {
+            JsonMembers members = readTopLevelMembers(a.body, {"usage"});
+            parsed.error = std::move(members.error);
+            parsed.value = std::move(members.value);
+        }
         if (!parsed.ok() || !parsed.value.is_object()) {
             failOver(Outcome::BadResponse, "HTTP " + std::to_string(a.status) + " with a body that is not a JSON object" +
                                                (parsed.ok() ? std::string() : " (" + parsed.error + ")"));

@@ -78,6 +78,8 @@ private:
     template <class Fn> void guarded(Fn&& fn);
     void onInternalError(const std::string& what) noexcept;
     bool parseRequest();
+    // The whole request body as a document: for a translation, or a body that must change on its way.
+    const nlohmann::json& fullBody();
     void tryTargets();
     void attempt(const ResolvedTarget& target, Permit permit, TargetApi api);
     // The request for `provider`, asked in `endpoint` (the client's own, or the one `crossBody` was translated to).
@@ -129,7 +131,9 @@ private:
     const Dialect& m_dialect; // the client's API family
     SteadyTime m_started;
     std::string m_requestId;
-    nlohmann::json m_body;
+    nlohmann::json m_body; // the request's model, stream and stream_options members (readTopLevelMembers)
+    std::optional<nlohmann::json> m_fullBody; // the whole request, parsed when first needed (fullBody())
+    JsonShape m_bodyShape;
     std::string m_clientModel;
     bool m_stream = false;
     bool m_clientAskedUsage = false; // OpenAI's stream_options.include_usage

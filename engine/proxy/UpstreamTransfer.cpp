@@ -106,7 +106,7 @@ void UpstreamTransfer::begin() {
     m_timer.emplace(m_io);
 
     std::string error;
-    if (!setUpEasy(error)) {
+    if (!setUpEasy(*multi, error)) {
         failSoon(TransportError::Local, "cannot set up the request: " + error);
         return;
     }
@@ -115,8 +115,8 @@ void UpstreamTransfer::begin() {
     multi->runOutsideCurl([self = shared_from_this()] { self->attach(); });
 }
 
-bool UpstreamTransfer::setUpEasy(std::string& error) {
-    CURL* easy = curl_easy_init();
+bool UpstreamTransfer::setUpEasy(CurlMulti& multi, std::string& error) {
+    CURL* easy = multi.takeEasy();
     if (!easy) {
         error = "cannot create a libcurl handle";
         return false;

@@ -48,7 +48,7 @@ class UpstreamTransfer final : public UpstreamCall,
   private:
     enum class State { Running, Cancelling, Finished, Gone };
 
-    bool setUpEasy(std::string& error);
+    bool setUpEasy(CurlMulti& multi, std::string& error);
     void attach();
     void failSoon(TransportError error, std::string message);
     void finish(TransportError error, std::string message);

@@ -1,6 +1,7 @@
 // The pieces that stand between untrusted bytes and the rest of Fusebox: JSON read without exceptions and with a
 // depth bound, text clipped on character boundaries, the key taken out of what is relayed, the SSE parser
 // linear in its input, and the request memory budget.
+#include "core/JsonMembers.h"
 #include "core/Redaction.h"
 #include "core/UntrustedJson.h"
 #include "providers/SseParser.h"
@@ -31,6 +32,34 @@ private slots:
     void parsingNeverThrows() {
         for (const std::string text : {"", "{", "1e999", "-1e999", "[1e400]", "\"\xff\xfe\"", "nul", "{\"a\":}"})
             QVERIFY(!parseUntrusted(text).ok() || parseUntrusted(text).value.is_number());
+    }
+
+    // The members read without a document are what the full parse has, and a text is valid, or an object, for
+    // both alike.
+    void topLevelMembersMatchTheFullParse() {
+        const std::vector<std::string> texts = {
+            json{{"model", "m"}, {"stream", true}, {"messages", json::array({json{{"model", "inner"}}})}}.dump(),
+            json{{"stream_options", json{{"include_usage", true}, {"x", json::array({1, 2.5, nullptr})}}}}.dump(),
+            json{{"usage", json{{"prompt_tokens", 17}, {"details", json{{"cached", -3}}}}}, {"model", nullptr}}.dump(),
+            "{\"model\":\"a\",\"model\":\"b\",\"stream\":1e400}",
+            "{\"model\": [ {\"stream\": false} ], \"stream\" : \"yes\" }",
+            "[{\"model\":\"m\"}]", "\"model\"", "5", "null", "{}", "",
+            "{\"model\":\"m\"", "{\"model\":\"m\"} x", "{\"a\":}", "\"\xff\xfe\"",
+            std::string(129, '[') + std::string(129, ']'),
+            "{\"model\":" + std::string(127, '[') + std::string(127, ']') + "}",
+        };
+        for (const auto& text : texts) {
+            const ParsedJson full = parseUntrusted(text);
+            const JsonMembers members = readTopLevelMembers(text, {"model", "stream", "stream_options", "usage"});
+            QCOMPARE(members.ok(), full.ok());
+            QCOMPARE(members.error, full.error);
+            QCOMPARE(members.object, full.ok() && full.value.is_object());
+            if (!members.object) continue;
+            json expected = json::object();
+            for (const char* name : {"model", "stream", "stream_options", "usage"})
+                if (auto it = full.value.find(name); it != full.value.end()) expected[name] = *it;
+            QCOMPARE(QString::fromStdString(members.value.dump()), QString::fromStdString(expected.dump()));
+        }
     }
 
     void readsReportTheFieldPath() {
