@@ -260,9 +260,7 @@ CommandResult Engine::operatorCommand(const std::string& provider, const char* a
 CommandResult Engine::setRoute(const std::string& route, const std::vector<RouteTarget>& targets,
                                const std::string& reason) {
     const auto routes = m_routes->routes();
-    const RouteConfig* current = nullptr;
-    for (const auto& r : *routes)
-        if (r.name == route) current = &r;
+    const RouteConfig* current = findRoute(*routes, route);
     if (current == nullptr) return {false, 404, "no route is named \"" + route + "\"", std::nullopt, {}};
     const std::string before = describeTargets(current->targets);
     if (auto error = m_routes->setTargets(route, targets)) return {false, 400, *error, std::nullopt, {}};

@@ -67,9 +67,7 @@ void Engine::applyFleetCommand(std::size_t provider, const std::string& action, 
 bool Engine::applyFleetRoute(const std::string& route, const std::vector<RouteTarget>& targets,
                              const std::string& origin) {
     const auto routes = m_routes->routes();
-    const RouteConfig* current = nullptr;
-    for (const auto& r : *routes)
-        if (r.name == route) current = &r;
+    const RouteConfig* current = findRoute(*routes, route);
     if (current == nullptr) return false;
     if (current->targets == targets) return true;
     const std::string before = describeTargets(current->targets);

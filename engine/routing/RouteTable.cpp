@@ -75,6 +75,12 @@ std::optional<std::string> RouteTable::setTargets(const std::string& route, std:
     return "no route is named \"" + route + "\"";
 }
 
+const RouteConfig* findRoute(const std::vector<RouteConfig>& routes, std::string_view name) {
+    for (const auto& r : routes)
+        if (r.name == name) return &r;
+    return nullptr;
+}
+
 std::string describeTargets(const std::vector<RouteTarget>& targets) {
     std::string text;
     for (const auto& t : targets) text += (text.empty() ? "" : ", ") + t.provider + (t.model.empty() ? "" : "/" + t.model);

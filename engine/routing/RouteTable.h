@@ -47,6 +47,9 @@ private:
     std::shared_ptr<const std::vector<RouteConfig>> m_routes;
 };
 
+// The route named `name` in a snapshot taken with RouteTable::routes(); null when there is none.
+const RouteConfig* findRoute(const std::vector<RouteConfig>& routes, std::string_view name);
+
 // "openai/gpt-4o, anthropic": a target order as route events show it.
 std::string describeTargets(const std::vector<RouteTarget>& targets);
 

@@ -15,16 +15,9 @@
 #include <map>
 
 using namespace fusebox;
+using fusebox::test::fakeEnv;
 
 namespace {
-
-Environment fakeEnv(std::map<std::string, std::string> vars) {
-    return [vars](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
 
 ConfigResult parse(const std::string& text, std::map<std::string, std::string> env = {{"HOME", "/home/op"}}) {
     LoadOptions options;

@@ -1,6 +1,7 @@
 #include "FleetRig.h"
 
 #include "ProxyRig.h"
+#include "TestSupport.h"
 #include "config/ConfigLoader.h"
 
 namespace fusebox::test {
@@ -40,11 +41,7 @@ bool FleetRig::startReplica(int i) {
     vars["HOME"] = m_homes[index]->path().toStdString();
     vars["REPLICA"] = replicaId(i);
     LoadOptions options;
-    options.env = [vars](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
+    options.env = fakeEnv(vars);
     options.listenOverride = "127.0.0.1:0";
     auto loaded = parseConfig(m_config, "", options);
     if (!loaded.ok()) {

@@ -1,5 +1,6 @@
 #include "ProxyRig.h"
 
+#include "TestSupport.h"
 #include "config/ConfigLoader.h"
 
 #include <map>
@@ -27,11 +28,7 @@ ProxyRig::ProxyRig(const std::string& configJson, int sims, sim::Options simOpti
         m_sims.push_back(std::move(sim));
     }
     LoadOptions options;
-    options.env = [vars](const std::string& name) -> std::optional<std::string> {
-        auto it = vars.find(name);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
+    options.env = fakeEnv(vars);
     options.listenOverride = "127.0.0.1:0";
     auto loaded = parseConfig(configJson, "rig.json", options);
     if (!loaded.ok()) {

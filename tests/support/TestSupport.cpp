@@ -24,4 +24,12 @@ std::string readFile(const std::string& path) {
     return text.str();
 }
 
+Environment fakeEnv(std::map<std::string, std::string> vars) {
+    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+        auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+
 } // namespace fusebox::test

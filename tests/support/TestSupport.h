@@ -1,9 +1,11 @@
 #pragma once
 // Shared pieces of the test suite: pinned randomness, temporary files, paths of the source tree.
+#include "config/EnvExpand.h"
 #include "core/Random.h"
 
 #include <QTemporaryDir>
 
+#include <map>
 #include <string>
 
 namespace fusebox::test {
@@ -23,5 +25,7 @@ std::string sourceDir();
 std::string writeTempFile(const QTemporaryDir& dir, const std::string& name, const std::string& content);
 // A whole file as bytes; "" when it cannot be read.
 std::string readFile(const std::string& path);
+// An environment that holds exactly these variables (configs in tests never read the real one).
+Environment fakeEnv(std::map<std::string, std::string> vars);
 
 } // namespace fusebox::test
