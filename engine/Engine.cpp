@@ -245,13 +245,7 @@ CommandResult Engine::operatorCommand(const std::string& provider, const char* a
             m_spend->resetBudget(i); // reset also forgives today's budget (CONTRACT §2)
         }
 
-        Event event;
-        event.type = EventType::Operator;
-        event.at = m_clock.wallNow();
-        event.provider = provider;
-        event.action = action;
-        event.reason = reason.empty() ? std::string(action) + " (no reason given)" : reason;
-        m_events.publish(std::move(event));
+        publishOperatorEvent(provider, action, reason.empty() ? std::string(action) + " (no reason given)" : reason);
         return {true, 200, {}, providerSnapshot(i), {}};
     }
     return {false, 404, "no provider has the id \"" + provider + "\"", std::nullopt, {}};
@@ -270,15 +264,35 @@ CommandResult Engine::setRoute(const std::string& route, const std::vector<Route
         std::string error;
         if (!writeRouteTargets(m_config.sourcePath, route, targets, error)) result.warning = error;
     }
+    publishRouteEvent(route, before, targets, reason.empty() ? "fallback order changed" : reason);
+    return result;
+}
+
+void Engine::publishOperatorEvent(const std::string& provider, const std::string& action, std::string reason,
+                                  const std::string& origin) {
+    Event event;
+    event.type = EventType::Operator;
+    event.at = m_clock.wallNow();
+    event.provider = provider;
+    event.action = action;
+    event.reason = std::move(reason);
+    event.replica = origin;
+    event.fromFleet = !origin.empty();
+    m_events.publish(std::move(event));
+}
+
+void Engine::publishRouteEvent(const std::string& route, std::string before, const std::vector<RouteTarget>& after,
+                               std::string reason, const std::string& origin) {
     Event event;
     event.type = EventType::Route;
     event.at = m_clock.wallNow();
     event.route = route;
-    event.from = before;
-    event.to = describeTargets(targets);
-    event.reason = reason.empty() ? "fallback order changed" : reason;
+    event.from = std::move(before);
+    event.to = describeTargets(after);
+    event.reason = std::move(reason);
+    event.replica = origin;
+    event.fromFleet = !origin.empty();
     m_events.publish(std::move(event));
-    return result;
 }
 
 CommandResult Engine::drill(const std::string& provider, const std::string& kind) {
@@ -294,13 +308,7 @@ CommandResult Engine::drill(const std::string& provider, const std::string& kind
     else if (kind == "hang") target->setFault(sim::Fault::hang());
     else if (kind == "clear") target->clearFault();
     else return {false, 400, "unknown drill \"" + kind + "\" (outage, rate_limit, slow, hang, clear)", std::nullopt, {}};
-    Event event;
-    event.type = EventType::Operator;
-    event.at = m_clock.wallNow();
-    event.provider = provider;
-    event.action = "drill";
-    event.reason = "drill: " + kind;
-    m_events.publish(std::move(event));
+    publishOperatorEvent(provider, "drill", "drill: " + kind);
     return {true, 200, {}, std::nullopt, {}};
 }
 

@@ -52,16 +52,8 @@ void Engine::applyFleetCommand(std::size_t provider, const std::string& action, 
         m_spend->resetBudget(provider); // as a reset given here would (CONTRACT §2)
     }
     m_breakers[provider]->applyFleetVerdict(v);
-
-    Event event;
-    event.type = EventType::Operator;
-    event.at = m_clock.wallNow();
-    event.provider = m_config.providers[provider].id;
-    event.action = action;
-    event.reason = verdict.reason + " [replica " + verdict.origin + "]";
-    event.replica = verdict.origin;
-    event.fromFleet = true;
-    m_events.publish(std::move(event));
+    publishOperatorEvent(m_config.providers[provider].id, action, verdict.reason + " [replica " + verdict.origin + "]",
+                         verdict.origin);
 }
 
 bool Engine::applyFleetRoute(const std::string& route, const std::vector<RouteTarget>& targets,
@@ -73,16 +65,7 @@ bool Engine::applyFleetRoute(const std::string& route, const std::vector<RouteTa
     const std::string before = describeTargets(current->targets);
     if (m_routes->setTargets(route, targets)) return false;
     // Only the replica where the order was made writes its config file (CONTRACT §5).
-    Event event;
-    event.type = EventType::Route;
-    event.at = m_clock.wallNow();
-    event.route = route;
-    event.from = before;
-    event.to = describeTargets(targets);
-    event.reason = "fallback order changed [replica " + origin + "]";
-    event.replica = origin;
-    event.fromFleet = true;
-    m_events.publish(std::move(event));
+    publishRouteEvent(route, before, targets, "fallback order changed [replica " + origin + "]", origin);
     return true;
 }
 
