@@ -2,6 +2,7 @@
 // survives a restart, every action reachable by keyboard. Against a real engine and real sims, offscreen.
 #include "CardFlowLayout.h"
 #include "ChartsPanel.h"
+#include "ConsoleRig.h"
 #include "Engine.h"
 #include "EngineBridge.h"
 #include "EventLogModel.h"
@@ -53,17 +54,11 @@ std::string boardConfig(int n, const std::string& dataDir, const std::string& ur
 
 struct Board {
     QTemporaryDir dir;
-    sim::SimProvider sim1{fast()}, sim2{fast()};
+    sim::SimProvider sim1{test::Console::fastOptions()}, sim2{test::Console::fastOptions()};
     std::unique_ptr<Engine> engine;
     std::unique_ptr<EngineBridge> bridge;
     std::unique_ptr<MainWindow> window;
 
-    static sim::Options fast() {
-        sim::Options o;
-        o.eventInterval = Millis{5};
-        o.streamEvents = 3;
-        return o;
-    }
     bool start(int providers, QSize size) {
         if (!sim1.start() || !sim2.start()) return false;
         const std::string prices = test::writeTempFile(
