@@ -4,9 +4,8 @@
 // Internal to UpstreamClient; callers see it as an UpstreamCall.
 #include "proxy/CurlMulti.h"
 #include "proxy/UpstreamCall.h"
+#include "proxy/UpstreamDeadlines.h"
 #include "proxy/UpstreamTypes.h"
-
-#include <boost/asio/steady_timer.hpp>
 
 #include <array>
 #include <cstddef>
@@ -54,17 +53,7 @@ class UpstreamTransfer final : public UpstreamCall,
     void finish(TransportError error, std::string message);
     void releaseEasy();
     void applyPause();
-    void noteFirstByte();
     bool deliverHead();
-
-    // One timer for the first_byte, idle and total deadlines, armed lazily: only when the nearest deadline moves
-    // earlier than the wait already pending (a wait that fires early re-arms for the nearest). Data only moves
-    // m_lastDataAt, so a chunk costs no system call.
-    SteadyTime nearestDeadline() const;
-    void scheduleDeadline();
-    void onDeadlineTimer();
-    void stopTimers();
-    std::string timeoutMessage(std::string_view which, Millis limit) const;
 
     std::weak_ptr<CurlMulti> m_multi;
     boost::asio::io_context& m_io;
@@ -82,15 +71,7 @@ class UpstreamTransfer final : public UpstreamCall,
 
     UpstreamHead m_head; // the response being parsed; the final one once m_headDelivered
     bool m_headDelivered = false;
-    bool m_gotFirstByte = false;
-    SteadyTime m_startedAt{};
-    SteadyTime m_firstByteAt{};
-    SteadyTime m_lastDataAt{};
-
-    std::optional<boost::asio::steady_timer> m_timer;
-    SteadyTime m_timerAt = SteadyTime::max(); // when the pending wait fires; max: none pending
-    bool m_timersStopped = false;
-    unsigned m_timerGeneration = 0; // tells a stale expiry (already queued when re-armed) from a real one
+    UpstreamDeadlines m_deadlines; // first_byte, idle, total (curl runs connect)
 };
 
 } // namespace fusebox
