@@ -1,8 +1,12 @@
 #pragma once
-// The upstream HTTP client: libcurl's multi *socket* interface driven by a Boost.Asio io_context. No thread
-// per request and no blocking call; HTTP/2 where the provider offers it over TLS; connections kept and reused
-// per host; TLS verified; libcurl's proxy environment (http_proxy, https_proxy, no_proxy) honoured; no
-// redirects followed; no Accept-Encoding added (bodies are relayed as the provider sent them).
+// The upstream HTTP client, on a Boost.Asio io_context: no thread per request and no blocking call; connections
+// kept and reused per host; no redirects followed; no Accept-Encoding added (bodies are relayed as the provider
+// sent them). Two engines behind one behaviour:
+//   - https:// (and every URL when a proxy is configured in the environment): libcurl's multi *socket* interface
+//     (CurlMulti, UpstreamTransfer): HTTP/2 where the provider offers it, TLS verified, libcurl's proxy
+//     environment (http_proxy, https_proxy, all_proxy, no_proxy) honoured;
+//   - plain http:// with no proxy in the environment: HTTP/1.1 on the loop's own sockets (PlainHttpPool,
+//     PlainHttpCall), which costs a fraction of libcurl's system calls and CPU per request.
 //
 // Threading: one client per io_context, and that io_context is run by ONE thread. Every method of the client
 // and of its calls, and every callback, runs on that thread; other threads post to it (boost::asio::post).
@@ -28,12 +32,17 @@
 namespace fusebox {
 
 class CurlMulti;
+class PlainHttpPool;
 
 class UpstreamClient {
   public:
     using Callbacks = UpstreamCallbacks;
 
-    explicit UpstreamClient(boost::asio::io_context& io);
+    // Which engine carries plain http:// URLs: the loop's own (the default), or libcurl as for https:// (so that
+    // the tests can hold both to the same behaviour).
+    enum class PlainHttp { Direct, ViaCurl };
+
+    explicit UpstreamClient(boost::asio::io_context& io, PlainHttp plainHttp = PlainHttp::Direct);
     // Aborts every call in flight and closes every connection. No callback runs after this returns, not even
     // onDone of the calls it aborted (their owners are going away too). Safe from inside any callback.
     ~UpstreamClient();
@@ -51,6 +60,8 @@ class UpstreamClient {
 
   private:
     std::shared_ptr<CurlMulti> m_multi;
+    std::shared_ptr<PlainHttpPool> m_plain; // null: ViaCurl
+
 };
 
 } // namespace fusebox

@@ -1,8 +1,10 @@
 // The upstream client against real loopback sockets and a scripted raw-TCP server
-// (tests/support/RawHttpServer).
+// (tests/support/RawHttpServer). Runs twice (tests/CMakeLists.txt): plain http:// through the loop's own client,
+// and through libcurl (FUSEBOX_TEST_PLAIN_HTTP=curl), which must behave the same.
 #include "proxy/UpstreamClient.h"
 
 #include "RawHttpServer.h"
+#include "UpstreamHarness.h"
 
 #include <QtTest>
 
@@ -16,89 +18,8 @@
 
 using namespace fusebox;
 using namespace std::chrono_literals;
-using fusebox::test::RawHttpServer;
+using namespace fusebox::test;
 using Server = RawHttpServer;
-
-namespace {
-
-// Drives the client's io_context from the test thread, as an engine I/O thread would.
-class Loop {
-  public:
-    boost::asio::io_context& io() { return m_io; }
-    bool runUntil(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (!condition()) {
-            if (std::chrono::steady_clock::now() >= deadline) return false;
-            m_io.run_for(2ms);
-        }
-        return true;
-    }
-    void runFor(std::chrono::milliseconds duration) { m_io.run_for(duration); }
-
-  private:
-    boost::asio::io_context m_io;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> m_guard{m_io.get_executor()};
-};
-
-// Records what a call reported, and checks the ordering rules on the way.
-struct Recorder {
-    int heads = 0;
-    UpstreamHead head;
-    std::vector<std::string> chunks;
-    std::string body;
-    int dones = 0;
-    UpstreamResult result;
-    bool orderBroken = false; // onData before onHead, or anything after onDone
-    std::function<void()> afterHead;
-    std::function<void(std::string_view)> afterChunk;
-
-    UpstreamClient::Callbacks callbacks() {
-        UpstreamClient::Callbacks cb;
-        cb.onHead = [this](const UpstreamHead& h) {
-            if (dones || heads) orderBroken = true;
-            ++heads;
-            head = h;
-            if (afterHead) afterHead();
-        };
-        cb.onData = [this](std::string_view data) {
-            if (dones || !heads) orderBroken = true;
-            chunks.emplace_back(data);
-            body.append(data);
-            if (afterChunk) afterChunk(data);
-        };
-        cb.onDone = [this](const UpstreamResult& r) {
-            if (dones) orderBroken = true;
-            ++dones;
-            result = r;
-        };
-        return cb;
-    }
-    bool done() const { return dones > 0; }
-};
-
-ProviderTimeouts timeouts(Millis firstByte = 5000ms, Millis idle = 5000ms, Millis total = 15000ms) {
-    ProviderTimeouts t;
-    t.connect = 5000ms;
-    t.firstByte = firstByte;
-    t.idle = idle;
-    t.total = total;
-    return t;
-}
-
-UpstreamRequest post(const std::string& url, ProviderTimeouts t = timeouts()) {
-    UpstreamRequest request;
-    request.url = url;
-    request.headers = {{"Content-Type", "application/json"}};
-    request.body = R"({"model":"m","messages":[]})";
-    request.timeouts = t;
-    return request;
-}
-
-const char* name(TransportError e) {
-    return transportErrorName(e).data();
-}
-
-} // namespace
 
 class TestUpstream : public QObject {
     Q_OBJECT
@@ -114,7 +35,7 @@ class TestUpstream : public QObject {
         Server server(Server::Script{Server::send(
             Server::response(200, R"({"id":"x","ok":true})", {{"Content-Type", "application/json"}}))});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post(server.url("/v1/chat/completions")), rec.callbacks());
         QCOMPARE(client.inFlight(), std::size_t(1));
@@ -145,7 +66,7 @@ class TestUpstream : public QObject {
                          std::string(Server::kLastChunk)),
         });
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         bool lastSentBeforeFirstChunk = true;
         rec.afterChunk = [&](std::string_view) {
@@ -171,7 +92,7 @@ class TestUpstream : public QObject {
         Server server(Server::Script{Server::send(Server::response(
             503, R"({"error":"overloaded"})", {{"Retry-After", "7"}, {"X-Request-Id", "abc"}}))});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post(server.url()), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
@@ -188,7 +109,7 @@ class TestUpstream : public QObject {
         Server server(Server::Script{Server::send("HTTP/1.1 100 Continue\r\n\r\n" +
                                                   Server::response(200, "ok", {{"X-Final", "yes"}}))});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post(server.url()), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
@@ -201,7 +122,7 @@ class TestUpstream : public QObject {
 
     void connectionRefusedIsConnectError() {
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post("http://127.0.0.1:" + std::to_string(test::unusedLoopbackPort()) + "/"),
                      rec.callbacks());
@@ -216,7 +137,7 @@ class TestUpstream : public QObject {
         // The raw server never answers a TLS ClientHello: the handshake, part of connect, stalls.
         Server server(Server::Script{Server::hang()});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         UpstreamRequest request = post("https://127.0.0.1:" + std::to_string(server.port()) + "/");
         request.timeouts.connect = 300ms;
@@ -232,7 +153,7 @@ class TestUpstream : public QObject {
     void hangBeforeHeadersIsFirstByteTimeout() {
         Server server(Server::Script{Server::hang()});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         UpstreamRequest request = post(server.url(), timeouts(200ms, 5000ms));
         request.stream = true;
@@ -252,7 +173,7 @@ class TestUpstream : public QObject {
         // A non-streamed answer sends nothing until it is done (minutes, for long reasoning): total bounds it.
         Server server(Server::Script{Server::wait(500ms), Server::send(Server::response(200, R"({"ok":true})"))});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post(server.url(), timeouts(100ms, 5000ms)), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
@@ -265,7 +186,7 @@ class TestUpstream : public QObject {
     void aWholeAnswerThatNeverComesEndsAtTotal() {
         Server server(Server::Script{Server::hang()});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post(server.url(), timeouts(100ms, 5000ms, 400ms)), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
@@ -281,7 +202,7 @@ class TestUpstream : public QObject {
             Server::hang(),
         });
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post(server.url(), timeouts(5000ms, 250ms)), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
@@ -300,7 +221,7 @@ class TestUpstream : public QObject {
         }
         Server server(script);
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         client.start(post(server.url(), timeouts(5000ms, 2000ms, 400ms)), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.done(); }));
@@ -329,7 +250,7 @@ class TestUpstream : public QObject {
         for (const Case& c : cases) {
             Server server(c.script);
             Loop loop;
-            UpstreamClient client(loop.io());
+            UpstreamClient client(loop.io(), plainHttpEngine());
             Recorder rec;
             client.start(post(server.url()), rec.callbacks());
             QVERIFY2(loop.runUntil([&] { return rec.done(); }), c.name);
@@ -349,7 +270,7 @@ class TestUpstream : public QObject {
             Server::hang(),
         });
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         std::shared_ptr<UpstreamCall> call;
         bool doneInsideCancel = false;
@@ -379,7 +300,7 @@ class TestUpstream : public QObject {
             Server::hang(),
         });
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         auto call = client.start(post(server.url()), rec.callbacks());
         QVERIFY(loop.runUntil([&] { return rec.chunks.size() == 1; }));
@@ -401,7 +322,7 @@ class TestUpstream : public QObject {
             Server::send(Server::chunk("data: b\n\n") + std::string(Server::kLastChunk)),
         });
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder first;
         Recorder second;
         first.afterChunk = [&](std::string_view) {
@@ -418,7 +339,7 @@ class TestUpstream : public QObject {
     void connectionIsReusedAcrossSequentialRequests() {
         Server server(Server::Script{Server::send(Server::response(200, "ok"))});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         constexpr int kRequests = 4;
         int completed = 0;
         bool allOk = true;
@@ -446,7 +367,7 @@ class TestUpstream : public QObject {
     // goes out on a new connection.
     void idleCachedConnectionsAreReusedOrReplaced() {
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         auto runOne = [&](const std::string& url) {
             Recorder rec;
             client.start(post(url), rec.callbacks());
@@ -473,7 +394,7 @@ class TestUpstream : public QObject {
             return Server::Script{Server::wait(300ms), Server::send(Server::response(200, r.target))};
         });
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         constexpr int kCalls = 60;
         std::vector<Recorder> recs(kCalls);
         const auto started = std::chrono::steady_clock::now();
@@ -494,7 +415,7 @@ class TestUpstream : public QObject {
     void requestArrivesAsGiven() {
         Server server(Server::Script{Server::send(Server::response(200, "ok"))});
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         UpstreamRequest request = post(server.url("/v1/chat/completions?x=1"));
         std::string body(2 * 1024 * 1024, 'x'); // over 1 MiB: curl would otherwise send Expect: 100-continue
         body.front() = '{';
@@ -555,7 +476,7 @@ class TestUpstream : public QObject {
             Server::send(Server::chunk("c") + std::string(Server::kLastChunk)),
         });
         Loop loop;
-        UpstreamClient client(loop.io());
+        UpstreamClient client(loop.io(), plainHttpEngine());
         Recorder rec;
         std::shared_ptr<UpstreamCall> call;
         rec.afterHead = [&] { call->pause(); };
