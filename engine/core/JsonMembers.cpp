@@ -1,5 +1,7 @@
 #include "core/JsonMembers.h"
 
+#include "core/SimdJsonDom.h"
+
 #include <algorithm>
 #include <optional>
 #include <vector>
@@ -99,6 +101,13 @@ JsonMembers readTopLevelMembers(std::string_view text, const JsonShape& shape,
     JsonMembers out;
     if (shape.deeperThan(kMaxJsonDepth)) {
         out.error = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+        return out;
+    }
+    // The fast path; what simdjson refuses (a byte-order mark, a 20-digit integer, or invalid JSON), nlohmann
+    // decides.
+    if (auto fast = readTopLevelWithSimdjson(text, names)) {
+        out.object = fast->object;
+        if (fast->object) out.value = std::move(fast->members);
         return out;
     }
     json members = json::object();

@@ -2,8 +2,9 @@
 // Reading a few top-level members of untrusted JSON without building the whole document. The proxy needs
 // `model`, `stream` and `stream_options` of a request it passes on as it came, and `usage` of a whole answer it
 // relays as it came: building nlohmann's DOM of the rest (every message, every choice) cost more CPU than the
-// relay itself. One SAX pass validates the whole text exactly as parseUntrusted does (same depth limit, same
-// errors), and only the named members are built, as the full parse would build them.
+// relay itself. One pass validates the whole text, accepting exactly what parseUntrusted accepts (same depth
+// limit, same errors), and only the named members are built, as the full parse would build them. The pass is
+// simdjson's (core/SimdJsonDom.h); what it refuses goes through nlohmann's SAX parser, which decides.
 #include "core/UntrustedJson.h"
 
 #include <initializer_list>

@@ -47,6 +47,13 @@ private slots:
             "{\"model\":\"m\"", "{\"model\":\"m\"} x", "{\"a\":}", "\"\xff\xfe\"",
             std::string(129, '[') + std::string(129, ']'),
             "{\"model\":" + std::string(127, '[') + std::string(127, ']') + "}",
+            // What simdjson refuses and nlohmann takes (a byte-order mark, integers beyond 64 bits), and forms
+            // both must read alike: escapes, surrogate pairs and lone ones, signed and unsigned, float forms.
+            "\xef\xbb\xbf{\"model\":\"bom\"}",
+            "{\"usage\":{\"n\":123456789012345678901234567890},\"model\":\"m\"}",
+            "{\"usage\":{\"a\":-0,\"b\":18446744073709551615,\"c\":-9223372036854775808,\"d\":1E+2,\"e\":0.1e-400}}",
+            "{\"model\":\"\\u00e9\\ud83d\\ude00\\n\\u0000x\"}", "{\"model\":\"\\ud800\"}", "{\"model\":\"\\udc00x\"}",
+            "{\"model\":\"\x01\"}", "{\"stream\":tru}", "{\"model\":\"a\",}", " {\"stream\" :\n true } ",
         };
         for (const auto& text : texts) {
             const ParsedJson full = parseUntrusted(text);

@@ -3,7 +3,9 @@
 // - RouteTable::resolve on the input's first line (any bytes), against a fixed config with both API families.
 // - The input parsed twice: json::parse(data, nullptr, false), and parseUntrusted (the proxy's parser, with its
 //   depth limit). They must agree: what parseUntrusted accepts json::parse accepts, as the same value; what
-//   json::parse accepts within the depth limit parseUntrusted accepts.
+//   json::parse accepts within the depth limit parseUntrusted accepts. And the proxy's pass-through read
+//   (readTopLevelMembers: simdjson, with nlohmann deciding what simdjson refuses) agrees with both: valid for the
+//   same texts, and the same named members, equal to the full parse's.
 // - The body (when within the depth limit, as the proxy refuses deeper ones before anything reads them):
 //   * translateRequest(body, endpoint, "some-model") for every ApiEndpoint, dump()ed;
 //   * when it is an object with a non-empty string "model" (what the proxy accepts), the proxy's own steps for
@@ -12,6 +14,7 @@
 // A translation gives exactly one of: a body (an object with the model asked for), a reason it cannot cross
 // (whyNot), or what is malformed (invalid).
 #include "config/ConfigLoader.h"
+#include "core/JsonMembers.h"
 #include "core/UntrustedJson.h"
 #include "providers/ApiTranslation.h"
 #include "providers/Dialect.h"
@@ -127,6 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     (void)resolve(input.substr(0, input.find('\n')));
 
     const fusebox::ParsedJson untrusted = fusebox::parseUntrusted(input);
+    const fusebox::JsonMembers members = fusebox::readTopLevelMembers(input, {"model", "stream", "stream_options", "usage"});
+    check(members.ok() == untrusted.ok());
     if (fusebox::nestedDeeperThan(input)) {
         check(!untrusted.ok());
         return 0;
@@ -135,6 +140,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     check(untrusted.ok() == !body.is_discarded());
     if (body.is_discarded()) return 0;
     check(untrusted.value == body);
+    check(members.object == body.is_object());
+    if (body.is_object())
+        for (const char* name : {"model", "stream", "stream_options", "usage"}) {
+            const auto found = body.find(name);
+            check(found == body.end() ? !members.value.contains(name) : members.value.value(name, json()) == *found);
+        }
     for (ApiEndpoint endpoint : kEndpoints)
         for (const auto& provider : fixedConfig().providers)
             checkTranslation(fusebox::translateRequest(body, endpoint, fusebox::upstreamEndpoint(endpoint, provider),

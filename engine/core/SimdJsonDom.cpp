@@ -1,0 +1,83 @@
+#include "core/SimdJsonDom.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace fusebox {
+
+namespace {
+
+using nlohmann::json;
+
+// A document this size or smaller is parsed by the I/O thread's own parser, whose buffers are kept between
+// requests; a larger one gets a parser of its own, freed with it, so one huge body does not stay resident.
+constexpr std::size_t kReusedParserBytes = 256 * 1024;
+
+json toNlohmann(simdjson::dom::element element) {
+    using Type = simdjson::dom::element_type;
+    switch (element.type()) {
+    case Type::ARRAY: {
+        json array = json::array();
+        simdjson::dom::array items;
+        if (!element.get_array().get(items))
+            for (simdjson::dom::element item : items)
+                array.push_back(toNlohmann(item));
+        return array;
+    }
+    case Type::OBJECT: {
+        json object = json::object();
+        simdjson::dom::object fields;
+        if (!element.get_object().get(fields))
+            for (simdjson::dom::key_value_pair field : fields)
+                object[std::string(field.key)] = toNlohmann(field.value); // a repeated key: the last one wins
+        return object;
+    }
+    case Type::INT64: {
+        const std::int64_t value = element.get_int64().value_unsafe(); // (the type is known: no error)
+        // nlohmann reads an integer without a sign as unsigned.
+        return value >= 0 ? json(static_cast<std::uint64_t>(value)) : json(value);
+    }
+    case Type::UINT64: {
+        return json(element.get_uint64().value_unsafe());
+    }
+    case Type::DOUBLE: {
+        return json(element.get_double().value_unsafe());
+    }
+    case Type::STRING: {
+        return json(std::string(element.get_string().value_unsafe()));
+    }
+    case Type::BOOL: {
+        return json(element.get_bool().value_unsafe());
+    }
+    case Type::NULL_VALUE:
+        break;
+    }
+    return json(nullptr);
+}
+
+} // namespace
+
+std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,
+                                                     std::initializer_list<std::string_view> names) {
+    thread_local simdjson::dom::parser reused;
+    simdjson::dom::parser own;
+    simdjson::dom::parser& parser = text.size() <= kReusedParserBytes ? reused : own;
+    simdjson::dom::element root;
+    // (parse copies the text into its padded buffer: simdjson reads a few bytes past the end.)
+    if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+
+    SimdTopLevel out;
+    simdjson::dom::object fields;
+    if (root.get_object().get(fields) != simdjson::SUCCESS) return out;
+    out.object = true;
+    out.members = json::object();
+    for (simdjson::dom::key_value_pair field : fields) {
+        if (std::find(names.begin(), names.end(), field.key) != names.end())
+            out.members[std::string(field.key)] = toNlohmann(field.value);
+    }
+    return out;
+}
+
+} // namespace fusebox
