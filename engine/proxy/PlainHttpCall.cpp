@@ -82,7 +82,7 @@ std::string PlainHttpCall::requestHead() const {
     head.reserve(160 + m_url.target.size() + m_request.headers.size() * 48);
     head.append(method).append(" ").append(m_url.target).append(" HTTP/1.1\r\nHost: ").append(m_url.hostHeader);
     head.append("\r\n");
-    forEachForwardedHeader(m_request.headers, [&head](std::string_view name, std::string_view, std::string_view value) {
+    forEachForwardedHeader(m_request.headers, [&head](std::string_view name, std::string_view value) {
         head.append(name).append(": ").append(value).append("\r\n");
     });
     if (sendsBody) head.append("Content-Length: ").append(std::to_string(m_request.body.size())).append("\r\n");

@@ -28,6 +28,13 @@ void PlainHttpPool::parkIdle(const std::string& key, boost::asio::ip::tcp::socke
     parked.push_back(Idle{std::move(socket), std::chrono::steady_clock::now()});
 }
 
+const std::optional<PlainHttpUrl>& PlainHttpPool::parsedUrl(const std::string& url) {
+    constexpr std::size_t kRemembered = 256; // URLs are per provider and endpoint: a handful in practice
+    if (auto found = m_urls.find(url); found != m_urls.end()) return found->second;
+    if (m_urls.size() >= kRemembered) m_urls.clear();
+    return m_urls.emplace(url, parsePlainHttpUrl(url)).first->second;
+}
+
 void PlainHttpPool::callStarted(const std::shared_ptr<PlainHttpCall>& call) {
     m_calls.emplace(call.get(), call);
 }

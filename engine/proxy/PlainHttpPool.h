@@ -6,6 +6,8 @@
 // benchmark upstream) is paid on every agent turn. libcurl's per-request work and its two poll() calls per
 // request cost more than the rest of the proxy's; an HTTP/1.1 exchange on the I/O thread's own Asio loop costs
 // one write and one read. https:// (TLS, HTTP/2) and any proxied URL stay with libcurl.
+#include "proxy/PlainHttpUrl.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -37,6 +39,9 @@ class PlainHttpPool {
     // Parks a connection whose last response ended cleanly, for the next call to the same key.
     void parkIdle(const std::string& key, boost::asio::ip::tcp::socket socket);
 
+    // parsePlainHttpUrl, remembered: a provider's few URLs come back with every request.
+    const std::optional<PlainHttpUrl>& parsedUrl(const std::string& url);
+
     void callStarted(const std::shared_ptr<PlainHttpCall>& call);
     void callEnded(PlainHttpCall* call);
     std::size_t callsInFlight() const { return m_calls.size(); }
@@ -59,6 +64,7 @@ class PlainHttpPool {
     boost::asio::io_context& m_io;
     std::unordered_map<std::string, std::vector<Idle>> m_idle;
     std::unordered_map<PlainHttpCall*, std::weak_ptr<PlainHttpCall>> m_calls;
+    std::unordered_map<std::string, std::optional<PlainHttpUrl>> m_urls;
     bool m_closed = false;
 };
 

@@ -3,7 +3,6 @@
 #include "proxy/CurlMulti.h"
 #include "proxy/PlainHttpCall.h"
 #include "proxy/PlainHttpPool.h"
-#include "proxy/PlainHttpUrl.h"
 #include "proxy/UpstreamTransfer.h"
 
 #include <cstdlib>
@@ -25,7 +24,8 @@ bool proxyInEnvironment() {
 
 UpstreamClient::UpstreamClient(boost::asio::io_context& io, PlainHttp plainHttp)
     : m_multi(CurlMulti::create(io)),
-      m_plain(plainHttp == PlainHttp::Direct ? std::make_shared<PlainHttpPool>(io) : nullptr) {}
+      m_plain(plainHttp == PlainHttp::Direct && !proxyInEnvironment() ? std::make_shared<PlainHttpPool>(io)
+                                                                       : nullptr) {}
 
 // Handlers still queued on the io_context hold only weak references, so they find nothing once this is gone;
 // when destroyed from inside a callback, the multi lives on (held by that callback's caller) only until
@@ -36,10 +36,9 @@ UpstreamClient::~UpstreamClient() {
 }
 
 std::shared_ptr<UpstreamCall> UpstreamClient::start(UpstreamRequest request, Callbacks callbacks) {
-    if (m_plain && !proxyInEnvironment()) {
-        if (auto url = parsePlainHttpUrl(request.url)) {
-            auto call =
-                std::make_shared<PlainHttpCall>(m_plain, std::move(*url), std::move(request), std::move(callbacks));
+    if (m_plain) {
+        if (const auto& url = m_plain->parsedUrl(request.url)) {
+            auto call = std::make_shared<PlainHttpCall>(m_plain, *url, std::move(request), std::move(callbacks));
             call->begin();
             return call;
         }

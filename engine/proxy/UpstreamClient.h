@@ -5,8 +5,8 @@
 //   - https:// (and every URL when a proxy is configured in the environment): libcurl's multi *socket* interface
 //     (CurlMulti, UpstreamTransfer): HTTP/2 where the provider offers it, TLS verified, libcurl's proxy
 //     environment (http_proxy, https_proxy, all_proxy, no_proxy) honoured;
-//   - plain http:// with no proxy in the environment: HTTP/1.1 on the loop's own sockets (PlainHttpPool,
-//     PlainHttpCall), which costs a fraction of libcurl's system calls and CPU per request.
+//   - plain http:// with no proxy in the environment (as it was when the client was made): HTTP/1.1 on the
+//     loop's own sockets (PlainHttpPool, PlainHttpCall), a fraction of libcurl's system calls and CPU per request.
 //
 // Threading: one client per io_context, and that io_context is run by ONE thread. Every method of the client
 // and of its calls, and every callback, runs on that thread; other threads post to it (boost::asio::post).
@@ -60,7 +60,7 @@ class UpstreamClient {
 
   private:
     std::shared_ptr<CurlMulti> m_multi;
-    std::shared_ptr<PlainHttpPool> m_plain; // null: ViaCurl
+    std::shared_ptr<PlainHttpPool> m_plain; // null: ViaCurl, or a proxy in the environment
 
 };
 

@@ -30,13 +30,20 @@ bool hasLineBreakOrNul(std::string_view text) {
     return text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos;
 }
 
+bool sameHeaderName(std::string_view name, std::string_view lower) {
+    return name.size() == lower.size() &&
+           std::equal(name.begin(), name.end(), lower.begin(), [](unsigned char a, unsigned char b) {
+               return static_cast<unsigned char>(std::tolower(a)) == b;
+           });
+}
+
 // Headers the client (or the connection) owns: forwarding a caller's copy would corrupt framing or routing.
-bool isClientOwnedHeader(std::string_view lowerName) {
+bool isClientOwnedHeader(std::string_view name) {
     static constexpr std::array<std::string_view, 9> kOwned = {
         "host",       "content-length",   "transfer-encoding", "connection",
         "keep-alive", "proxy-connection", "upgrade",           "te",
         "expect"};
-    return std::find(kOwned.begin(), kOwned.end(), lowerName) != kOwned.end();
+    return std::any_of(kOwned.begin(), kOwned.end(), [name](std::string_view owned) { return sameHeaderName(name, owned); });
 }
 
 } // namespace fusebox

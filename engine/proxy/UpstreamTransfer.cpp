@@ -131,10 +131,9 @@ bool UpstreamTransfer::setUpEasy(CurlMulti& multi, std::string& error) {
         else
             m_headerList = list;
     };
-    forEachForwardedHeader(m_request.headers, [&](std::string_view name, std::string_view lower,
-                                                  std::string_view value) {
-        hasAccept = hasAccept || lower == "accept";
-        hasContentType = hasContentType || lower == "content-type";
+    forEachForwardedHeader(m_request.headers, [&](std::string_view name, std::string_view value) {
+        hasAccept = hasAccept || sameHeaderName(name, "accept");
+        hasContentType = hasContentType || sameHeaderName(name, "content-type");
         // "Name:" would make curl drop the header; "Name;" is its spelling for an empty value.
         append(value.empty() ? std::string(name) + ";" : std::string(name) + ": " + std::string(value));
     });
