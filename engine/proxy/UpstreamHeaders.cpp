@@ -6,10 +6,18 @@
 
 namespace fusebox {
 
+namespace {
+
+// ASCII only, and inline: header names are tokens, and libc's tolower is a call (with a locale) per character.
+char asciiLower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+} // namespace
+
 std::string lowerCase(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(), asciiLower);
     return out;
 }
 
@@ -27,14 +35,13 @@ bool isHttpToken(std::string_view text) {
 }
 
 bool hasLineBreakOrNul(std::string_view text) {
-    return text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos;
+    // (Not find_first_of: libstdc++ runs a memchr over the set for every character.)
+    return std::any_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 bool sameHeaderName(std::string_view name, std::string_view lower) {
     return name.size() == lower.size() &&
-           std::equal(name.begin(), name.end(), lower.begin(), [](unsigned char a, unsigned char b) {
-               return static_cast<unsigned char>(std::tolower(a)) == b;
-           });
+           std::equal(name.begin(), name.end(), lower.begin(), [](char a, char b) { return asciiLower(a) == b; });
 }
 
 // Headers the client (or the connection) owns: forwarding a caller's copy would corrupt framing or routing.
