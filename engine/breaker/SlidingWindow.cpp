@@ -24,6 +24,11 @@ int64_t steadySecond(SteadyTime t) {
 
 SlidingWindow::SlidingWindow(int seconds) : m_ring(static_cast<std::size_t>(std::max(1, seconds))) {}
 
+void SlidingWindow::advanceTo(SteadyTime now) {
+    if (now < m_headEnds) return; // the head's second (or earlier: a late caller counts in the newest bucket)
+    advance(steadySecond(now));
+}
+
 void SlidingWindow::advance(int64_t second) {
     if (second <= m_head) return; // same second, or a late caller: count it in the newest bucket
     const auto size = static_cast<int64_t>(m_ring.size());
@@ -39,31 +44,31 @@ void SlidingWindow::advance(int64_t second) {
         }
     }
     m_head = second;
-    m_ring[static_cast<std::size_t>(second % size)].second = second;
+    m_headIndex = static_cast<std::size_t>(second % size);
+    m_ring[m_headIndex].second = second;
+    m_headEnds = SteadyTime(std::chrono::seconds(second + 1));
 }
 
 void SlidingWindow::record(SteadyTime now, Outcome outcome, bool failure, bool slow) {
-    advance(steadySecond(now));
-    auto& bucket = m_ring[static_cast<std::size_t>(m_head % static_cast<int64_t>(m_ring.size()))];
-    bucket.second = m_head;
-    WindowCounts one;
-    one.outcomes[static_cast<std::size_t>(outcome)] = 1;
-    if (countsAsCall(outcome)) {
-        one.calls = 1;
-        one.failures = failure ? 1 : 0;
-        one.slow = slow ? 1 : 0;
+    advanceTo(now);
+    const auto index = static_cast<std::size_t>(outcome);
+    const bool call = countsAsCall(outcome);
+    for (WindowCounts* counts : {&m_ring[m_headIndex].counts, &m_totals}) {
+        ++counts->outcomes[index];
+        if (!call) continue;
+        ++counts->calls;
+        counts->failures += failure ? 1 : 0;
+        counts->slow += slow ? 1 : 0;
     }
-    bucket.counts.add(one);
-    m_totals.add(one);
 }
 
 const WindowCounts& SlidingWindow::totals(SteadyTime now) {
-    advance(steadySecond(now));
+    advanceTo(now);
     return m_totals;
 }
 
 std::vector<WindowBucket> SlidingWindow::buckets(SteadyTime now) {
-    advance(steadySecond(now));
+    advanceTo(now);
     std::vector<WindowBucket> out;
     const auto size = static_cast<int64_t>(m_ring.size());
     for (int64_t s = m_head - size + 1; s <= m_head; ++s) {
@@ -80,6 +85,8 @@ void SlidingWindow::clear() {
     for (auto& bucket : m_ring) bucket = WindowBucket{};
     m_totals = WindowCounts{};
     m_head = INT64_MIN;
+    m_headIndex = 0;
+    m_headEnds = SteadyTime::min();
 }
 
 } // namespace fusebox
