@@ -154,6 +154,7 @@ void PlainHttpCall::send() {
     m_buffer.clear();
     m_gotBytes = false;
     m_endOfStream = false;
+    m_writeFailed = false;
     const bool sendsBody = m_request.method != "GET" && m_request.method != "HEAD";
     const std::array<asio::const_buffer, 2> pieces = {
         asio::buffer(m_head), sendsBody ? asio::buffer(m_request.body) : asio::const_buffer()};
@@ -162,6 +163,7 @@ void PlainHttpCall::send() {
                       [self = shared_from_this(), connection = m_connection](const error_code& ec, std::size_t) {
                           if (connection != self->m_connection) return;
                           self->m_writing = false;
+                          self->m_writeFailed = self->m_writeFailed || ec;
                           if (self->m_state != State::Running || !ec) return;
                           // An answer already under way (a server may answer before reading the whole body)
                           // decides the outcome; the read side reports its end.
@@ -282,7 +284,8 @@ void PlainHttpCall::onEndOfStream() {
 
 void PlainHttpCall::complete() {
     // Reusable: a kept-alive HTTP/1.1 answer, read to its end, the request fully written, nothing extra sent.
-    const bool reusable = m_parser->keep_alive() && !m_writing && !m_endOfStream && m_buffer.size() == 0;
+    const bool reusable =
+        m_parser->keep_alive() && !m_writing && !m_writeFailed && !m_endOfStream && m_buffer.size() == 0;
     if (reusable) {
         if (auto pool = m_pool.lock()) pool->parkIdle(m_url.poolKey, std::move(*m_socket));
         m_socket.reset();

@@ -84,6 +84,7 @@ class PlainHttpCall final : public UpstreamCall,
     bool m_reused = false;                // the connection came from the pool
     bool m_retried = false;
     bool m_writing = false;
+    bool m_writeFailed = false;           // an early answer arrived while the request could not be sent whole
     bool m_reading = false;
     bool m_gotBytes = false;              // of the answer, on this connection
     bool m_endOfStream = false;           // the provider closed its side
