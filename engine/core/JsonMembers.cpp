@@ -96,6 +96,24 @@ private:
 
 } // namespace
 
+namespace {
+
+std::optional<JsonMembers> readFast(std::string_view text, std::initializer_list<std::string_view> names) {
+    auto fast = readTopLevelWithSimdjson(text, names);
+    if (!fast) return std::nullopt;
+    JsonMembers out;
+    out.object = fast->object;
+    if (fast->object) out.value = std::move(fast->members);
+    return out;
+}
+
+} // namespace
+
+JsonMembers readTopLevelMembers(std::string_view text, std::initializer_list<std::string_view> names) {
+    if (auto fast = readFast(text, names)) return std::move(*fast);
+    return readTopLevelMembers(text, scanJson(text, kMaxJsonDepth), names);
+}
+
 JsonMembers readTopLevelMembers(std::string_view text, const JsonShape& shape,
                                 std::initializer_list<std::string_view> names) {
     JsonMembers out;
@@ -105,11 +123,7 @@ JsonMembers readTopLevelMembers(std::string_view text, const JsonShape& shape,
     }
     // The fast path; what simdjson refuses (a byte-order mark, a 20-digit integer, or invalid JSON), nlohmann
     // decides.
-    if (auto fast = readTopLevelWithSimdjson(text, names)) {
-        out.object = fast->object;
-        if (fast->object) out.value = std::move(fast->members);
-        return out;
-    }
+    if (auto fast = readFast(text, names)) return std::move(*fast);
     json members = json::object();
     bool valid = false;
     bool object = false;

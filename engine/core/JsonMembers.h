@@ -24,8 +24,8 @@ struct JsonMembers {
 // `shape` is the text's scanJson result (a caller that budgets memory has it already).
 JsonMembers readTopLevelMembers(std::string_view text, const JsonShape& shape,
                                 std::initializer_list<std::string_view> names);
-inline JsonMembers readTopLevelMembers(std::string_view text, std::initializer_list<std::string_view> names) {
-    return readTopLevelMembers(text, scanJson(text, kMaxJsonDepth), names);
-}
+// The same, for a caller without the shape: simdjson's pass also bounds the depth, so the shape is scanned only
+// for a text it refuses.
+JsonMembers readTopLevelMembers(std::string_view text, std::initializer_list<std::string_view> names);
 
 } // namespace fusebox

@@ -1,5 +1,7 @@
 #include "core/SimdJsonDom.h"
 
+#include "core/UntrustedJson.h"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -64,6 +66,11 @@ std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,
     thread_local simdjson::dom::parser reused;
     simdjson::dom::parser own;
     simdjson::dom::parser& parser = text.size() <= kReusedParserBytes ? reused : own;
+    // Deeper documents are refused here (and by the caller's depth check after): the limit stays with the
+    // parser's capacity as it grows.
+    if (parser.max_depth() != static_cast<std::size_t>(kMaxJsonDepth) &&
+        parser.allocate(std::max<std::size_t>(text.size(), 1024), kMaxJsonDepth) != simdjson::SUCCESS)
+        return std::nullopt;
     simdjson::dom::element root;
     // (parse copies the text into its padded buffer: simdjson reads a few bytes past the end.)
     if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;

@@ -19,7 +19,7 @@ struct SimdTopLevel {
     nlohmann::json members; // the named members present (the last wins for a repeated name); null unless object
 };
 
-// Validates `text` in full and returns the named top-level members, each value built as nlohmann's parser would
+// Validates `text` in full (nested at most kMaxJsonDepth deep, as parseUntrusted allows) and returns the named top-level members, each value built as nlohmann's parser would
 // build it (non-negative integers unsigned, negative ones signed, floats double, objects sorted by key). Nothing
 // when simdjson refuses the text: not necessarily invalid JSON, see above.
 std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,

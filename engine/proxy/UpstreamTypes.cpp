@@ -1,24 +1,12 @@
 #include "proxy/UpstreamTypes.h"
 
-#include <algorithm>
-#include <cctype>
+#include "proxy/UpstreamHeaders.h"
 
 namespace fusebox {
 
-namespace {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-} // namespace
-
 std::optional<std::string> UpstreamHead::header(std::string_view name) const {
     for (const auto& [key, value] : headers)
-        if (equalsIgnoreCase(key, name)) return value;
+        if (sameHeaderName(name, key)) return value; // (the keys are lower-case already)
     return std::nullopt;
 }
 
