@@ -118,10 +118,9 @@ private:
                      const std::optional<std::string>& param = std::nullopt);
     void onClientGone();
     void finish();
-    template <class Message> void addFuseboxHeaders(Message& message, const std::string& provider) const;
+    void addFuseboxHeaders(http::fields& message, const std::string& provider) const;
     // The provider's headers that help a client (rate limits, request id): bounded, sanitized, key redacted.
-    template <class Message>
-    void passHeadersOn(Message& message, const UpstreamHead& head, const ProviderConfig& provider) const;
+    void passHeadersOn(http::fields& message, const UpstreamHead& head, const ProviderConfig& provider) const;
     std::string upstreamFailureReason(const UpstreamResult& result) const;
 
     ProxyContext& m_context;
