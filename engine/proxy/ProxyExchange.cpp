@@ -286,6 +286,7 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, TargetA
     a.started = m_context.clock.now();
     a.crossApi = api.crossBody.has_value();
     a.upstream = api.upstream; // targetApi decided it, before the breaker was asked
+    a.redactor = SecretRedactor(provider.apiKey);
     UpstreamRequest request =
         upstreamRequest(provider, a.upstream, target.model, a.clientAskedUsage, std::move(api.crossBody));
     if (a.crossApi && m_stream) a.translator.emplace(a.upstream, m_endpoint, a.clientAskedUsage);

@@ -5,6 +5,7 @@
 // a cut or a stall fails over like any failed attempt. When no target can answer: 503 with Retry-After and every
 // attempt. Runs entirely on its session's I/O thread.
 #include "breaker/CircuitBreaker.h"
+#include "core/Redaction.h"
 #include "providers/ApiTranslation.h"
 #include "providers/Dialect.h"
 #include "providers/SseParser.h"
@@ -70,6 +71,7 @@ private:
         // the call, whose usage is still read (CONTRACT §3 "Delivered").
         bool answered = false;
         std::string held; // stream events before the commit point
+        SecretRedactor redactor; // the provider's key, taken out of every relayed event (its table built once)
         bool failed = false; // judged already (an in-band error): onDone only cleans up
     };
 
