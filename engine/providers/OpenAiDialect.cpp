@@ -4,6 +4,7 @@
 #include "providers/ResponsesEvents.h"
 
 #include <array>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -143,18 +144,18 @@ public:
         m_next = Next::Other;
         switch (m_stack.empty() ? Ctx::Other : m_stack.back()) {
         case Ctx::Top:
-            if (name == "error") return stop();
-            if (name == "choices") m_next = Next::Choices;
-            else if (name == "usage") m_next = Next::Usage;
+            if (is(name, "error")) return stop();
+            if (is(name, "choices")) m_next = Next::Choices;
+            else if (is(name, "usage")) m_next = Next::Usage;
             break;
         case Ctx::Choice:
-            if (name == "delta") m_next = Next::Delta;
-            else if (name == "text") m_next = Next::ContentField; // legacy completions: the choice's own text
-            else if (name == "finish_reason") m_next = Next::FinishReason;
+            if (is(name, "delta")) m_next = Next::Delta;
+            else if (is(name, "text")) m_next = Next::ContentField; // legacy completions: the choice's own text
+            else if (is(name, "finish_reason")) m_next = Next::FinishReason;
             break;
         case Ctx::Delta:
-            if (name == "content" || name == "tool_calls" || name == "function_call" || name == "refusal" ||
-                name == "reasoning_content" || name == "audio")
+            if (is(name, "content") || is(name, "tool_calls") || is(name, "function_call") || is(name, "refusal") ||
+                is(name, "reasoning_content") || is(name, "audio"))
                 m_next = Next::ContentField;
             break;
         default: break;
@@ -163,6 +164,10 @@ public:
     }
 
 private:
+    // name == literal, the length compared first: every key of every chunk passes here, most of them no match.
+    template <std::size_t N> static bool is(std::string_view name, const char (&literal)[N]) {
+        return name.size() == N - 1 && std::memcmp(name.data(), literal, N - 1) == 0;
+    }
     enum class Ctx { Top, Choices, Choice, Delta, ContentValue, Other };
     enum class Next { Other, Choices, Usage, Delta, ContentField, FinishReason };
 

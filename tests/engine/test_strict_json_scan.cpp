@@ -163,6 +163,30 @@ class StrictJsonScanTest : public QObject {
         }
     }
 
+    // A byte that needs a look (a control byte, an escape, UTF-8) is seen wherever it stands in a string.
+    void looksAtEveryByteOfLongStrings() {
+        for (std::size_t at = 0; at < 24; ++at) {
+            const auto with = [&](std::string_view inserted) {
+                std::string body(24, 'a');
+                body.replace(at, 1, inserted);
+                return "{\"k\":\"" + body + "\"}";
+            };
+            for (const std::string bad : {std::string("\x01"), std::string("\x1f"), std::string("\x80"),
+                                          std::string("\xff"), std::string("\xc3"), std::string("\\x")}) {
+                Recorder recorder;
+                QVERIFY2(scanStrictJson(with(bad), recorder) != StrictScan::Valid, with(bad).c_str());
+                QVERIFY(!nlohmannAccepts(with(bad)));
+            }
+            for (const std::string good : {std::string("\\n"), std::string("\\\""), std::string("\xc3\xa9"),
+                                           std::string("\\u00e9"), std::string(" "), std::string("~")}) {
+                QCOMPARE(checkAgainstNlohmann(with(good)), StrictScan::Valid);
+            }
+            std::string cut = with("\""); // the string ends early: what follows is not JSON
+            Recorder recorder;
+            QVERIFY(scanStrictJson(cut, recorder) != StrictScan::Valid);
+        }
+    }
+
     // What it leaves to nlohmann is still valid JSON: it is only unsure.
     void leavesTheRareValidOnesToNlohmann() {
         for (const std::string text : {"1e5", "[2E-3]", "{\"k\\u0065y\":1}", "\xef\xbb\xbf{}"}) {
