@@ -1,7 +1,10 @@
 #include "providers/OpenAiDialect.h"
 
+#include "core/StrictJsonScan.h"
 #include "providers/ResponsesEvents.h"
 
+#include <array>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -132,31 +135,39 @@ public:
     bool start_array(std::size_t) { return open(false); }
     bool end_object() { return close(); }
     bool end_array() { return close(); }
-    bool key(json::string_t& name) {
+    bool key(json::string_t& name) { return this->name(name); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+    // What scanStrictJson calls instead of number_*, string and key.
+    bool number() { return scalar(true); }
+    bool text(bool nonEmpty) { return scalar(nonEmpty); }
+    bool name(std::string_view name) {
         m_next = Next::Other;
         switch (m_stack.empty() ? Ctx::Other : m_stack.back()) {
         case Ctx::Top:
-            if (name == "error") return stop();
-            if (name == "choices") m_next = Next::Choices;
-            else if (name == "usage") m_next = Next::Usage;
+            if (is(name, "error")) return stop();
+            if (is(name, "choices")) m_next = Next::Choices;
+            else if (is(name, "usage")) m_next = Next::Usage;
             break;
         case Ctx::Choice:
-            if (name == "delta") m_next = Next::Delta;
-            else if (name == "text") m_next = Next::ContentField; // legacy completions: the choice's own text
-            else if (name == "finish_reason") m_next = Next::FinishReason;
+            if (is(name, "delta")) m_next = Next::Delta;
+            else if (is(name, "text")) m_next = Next::ContentField; // legacy completions: the choice's own text
+            else if (is(name, "finish_reason")) m_next = Next::FinishReason;
             break;
         case Ctx::Delta:
-            if (name == "content" || name == "tool_calls" || name == "function_call" || name == "refusal" ||
-                name == "reasoning_content" || name == "audio")
+            if (is(name, "content") || is(name, "tool_calls") || is(name, "function_call") || is(name, "refusal") ||
+                is(name, "reasoning_content") || is(name, "audio"))
                 m_next = Next::ContentField;
             break;
         default: break;
         }
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
 
 private:
+    // name == literal, the length compared first: every key of every chunk passes here, most of them no match.
+    template <std::size_t N> static bool is(std::string_view name, const char (&literal)[N]) {
+        return name.size() == N - 1 && std::memcmp(name.data(), literal, N - 1) == 0;
+    }
     enum class Ctx { Top, Choices, Choice, Delta, ContentValue, Other };
     enum class Next { Other, Choices, Usage, Delta, ContentField, FinishReason };
 
@@ -208,7 +219,23 @@ private:
         return true;
     }
 
-    std::vector<Ctx> m_stack;
+    // The contexts of the open containers. Only the first few levels can be anything but Other (a choice's
+    // delta is at the fourth), so deeper ones are counted, not kept: no allocation per event.
+    class CtxStack {
+    public:
+        bool empty() const { return m_size == 0; }
+        Ctx back() const { return m_size <= m_kept.size() ? m_kept[m_size - 1] : Ctx::Other; }
+        void push_back(Ctx ctx) {
+            if (m_size < m_kept.size()) m_kept[m_size] = ctx;
+            ++m_size;
+        }
+        void pop_back() { --m_size; }
+
+    private:
+        std::array<Ctx, 8> m_kept{};
+        std::size_t m_size = 0;
+    };
+    CtxStack m_stack;
     int m_depth = 0;
     Next m_next = Next::Other;
 };
@@ -296,8 +323,16 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, ApiEndpoint endpoi
         return info;
     }
     {
+        // Most chunks are read by the quick strict pass; what it is unsure of (invalid JSON among others), by
+        // nlohmann's SAX parser, from the start.
         ChunkScan scan;
-        if (json::sax_parse(event.data, &scan) && scan.object) {
+        StrictScan quick = scanStrictJson(event.data, scan);
+        bool valid = quick == StrictScan::Valid;
+        if (quick == StrictScan::Unsure) {
+            scan = ChunkScan();
+            valid = json::sax_parse(event.data, &scan);
+        }
+        if (valid && scan.object) {
             if (!scan.choicesArray || scan.choicesEmpty) return info; // no usage object here: not usageOnly
             info.content = scan.content;
             info.final = scan.finished;

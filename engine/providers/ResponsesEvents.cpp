@@ -1,5 +1,7 @@
 #include "providers/ResponsesEvents.h"
 
+#include "core/StrictJsonScan.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -35,12 +37,16 @@ public:
     bool start_array(std::size_t) { return open(false); }
     bool end_object() { return close(); }
     bool end_array() { return close(); }
-    bool key(json::string_t& name) {
+    bool key(json::string_t& name) { return this->name(name); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+    // What scanStrictJson calls instead of number_*, string and key.
+    bool number() { return value(true); }
+    bool text(bool nonEmpty) { return value(nonEmpty); }
+    bool name(std::string_view name) {
         noteInsideDelta();
         if (m_depth == 1) m_deltaNext = name == "delta";
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
 
 private:
     // Anything directly inside a delta array or object makes it non-empty.
@@ -130,8 +136,15 @@ StreamEventInfo inspectResponsesEvent(const SseEvent& event, Usage& usage) {
     StreamEventInfo info;
     if (event.commentOnly) return info;
     if (event.event.ends_with(".delta")) {
+        // The quick strict pass first (core/StrictJsonScan.h); what it is unsure of, nlohmann's SAX parser.
         DeltaScan scan;
-        if (json::sax_parse(event.data, &scan) && scan.object) {
+        const StrictScan quick = scanStrictJson(event.data, scan);
+        bool valid = quick == StrictScan::Valid;
+        if (quick == StrictScan::Unsure) {
+            scan = DeltaScan();
+            valid = json::sax_parse(event.data, &scan);
+        }
+        if (valid && scan.object) {
             info.content = scan.content;
             return info;
         }

@@ -1,15 +1,42 @@
 #include "providers/SseParser.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace fusebox {
 
 namespace {
 
+// The next '\n' or '\r' in `text` at or after `from`, or npos. memchr is many bytes a step, where a loop over the
+// bytes costs several instructions each (every relayed event passes here twice).
+class LineBreaks {
+public:
+    LineBreaks(std::string_view text, std::size_t from)
+        : m_text(text), m_newline(find('\n', from)), m_return(find('\r', from)) {}
+    std::size_t next() const { return std::min(m_newline, m_return); }
+    // Moves past the break that next() returned.
+    void pass(std::size_t at) {
+        if (at == m_newline) m_newline = find('\n', at + 1);
+        else m_return = find('\r', at + 1);
+    }
+
+private:
+    std::size_t find(char c, std::size_t from) const {
+        if (from >= m_text.size()) return std::string_view::npos;
+        const void* hit = std::memchr(m_text.data() + from, c, m_text.size() - from);
+        return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - m_text.data()) : std::string_view::npos;
+    }
+    std::string_view m_text;
+    std::size_t m_newline;
+    std::size_t m_return;
+};
+
 // Finds the end of the first event in `text`, looking for its terminator from `from` on: a blank line, with any
 // of the three line endings the spec allows. Returns the index just past the terminator, or npos.
 std::size_t eventEnd(std::string_view text, std::size_t from) {
-    for (std::size_t i = from; i < text.size(); ++i) {
+    LineBreaks breaks(text, from);
+    for (std::size_t i = breaks.next(); i != std::string_view::npos; breaks.pass(i), i = breaks.next()) {
         const char c = text[i];
-        if (c != '\n' && c != '\r') continue;
         std::size_t next = i + 1;
         if (c == '\r' && next < text.size() && text[next] == '\n') ++next;
         if (next >= text.size()) return std::string_view::npos;
@@ -58,14 +85,20 @@ void SseParser::feed(std::string_view chunk, const Handler& handler) {
 void SseParser::parseEvent(std::string_view block, SseEvent& out) const {
     bool sawField = false;
     bool firstData = true;
-    while (!block.empty()) {
-        std::size_t eol = block.find_first_of("\r\n");
-        std::string_view line = block.substr(0, eol);
-        if (eol == std::string_view::npos) block = {};
-        else {
-            std::size_t skip = eol + 1;
-            if (block[eol] == '\r' && skip < block.size() && block[skip] == '\n') ++skip;
-            block.remove_prefix(skip);
+    LineBreaks breaks(block, 0);
+    std::size_t at = 0; // where the current line starts
+    while (at < block.size()) {
+        const std::size_t eol = breaks.next();
+        std::string_view line = block.substr(at, eol == std::string_view::npos ? std::string_view::npos : eol - at);
+        if (eol == std::string_view::npos) {
+            at = block.size();
+        } else {
+            at = eol + 1;
+            breaks.pass(eol);
+            if (block[eol] == '\r' && at < block.size() && block[at] == '\n') {
+                breaks.pass(at);
+                ++at;
+            }
         }
         if (line.empty() || line.front() == ':') continue;
         sawField = true;

@@ -6,7 +6,6 @@
 #include "core/Log.h"
 
 #include <array>
-#include <cstdio>
 
 namespace fusebox {
 
@@ -306,6 +305,24 @@ void ClientSession::endStream(std::string lastData) {
     flushSoon();
 }
 
+namespace {
+
+// A chunk's size line ("1a2\r\n"), as Beast's make_chunk frames it; written without printf's format parsing.
+void appendChunkSize(std::string& out, std::size_t size) {
+    char digits[2 * sizeof size + 2];
+    char* end = digits + sizeof digits;
+    char* at = end;
+    *--at = '\n';
+    *--at = '\r';
+    do {
+        *--at = "0123456789abcdef"[size & 0xF];
+        size >>= 4;
+    } while (size != 0);
+    out.append(at, static_cast<std::size_t>(end - at));
+}
+
+} // namespace
+
 // Writes are started from the event loop rather than at once, so what the handler queues in one go (the head and
 // the held events at commit, the several events of one upstream read) leaves in one system call.
 void ClientSession::flushSoon() {
@@ -336,9 +353,7 @@ void ClientSession::writeNext() {
         switch (next.kind) {
         case WriteKind::Head: m_writeBuffer += next.data; break;
         case WriteKind::Chunk: {
-            char size[24];
-            const int n = std::snprintf(size, sizeof size, "%zx\r\n", next.data.size());
-            m_writeBuffer.append(size, static_cast<std::size_t>(n));
+            appendChunkSize(m_writeBuffer, next.data.size());
             m_writeBuffer += next.data;
             m_writeBuffer += "\r\n";
             m_writeChunkBytes += next.data.size();
@@ -351,21 +366,42 @@ void ClientSession::writeNext() {
         }
         m_writes.pop_front();
     }
+    // First at once, without waiting: a client reading its stream has room in its socket for the next events,
+    // and the one system call is then the whole write. This spares, per relayed event, the reactor's queueing of
+    // an operation, its posted completion and the handlers around it. What does not fit is written as before.
+    beast::error_code ec;
+    std::size_t written = 0;
+    if (!m_userNonBlocking) {
+        m_stream.socket().non_blocking(true, ec); // so that write_some returns would_block instead of waiting
+        m_userNonBlocking = !ec;
+    }
+    if (m_userNonBlocking) {
+        written = m_stream.socket().write_some(net::buffer(m_writeBuffer), ec);
+        if (ec == net::error::would_block || ec == net::error::try_again) ec = {};
+        if (ec || written == m_writeBuffer.size()) {
+            onWritten(ec, last);
+            return;
+        }
+    }
     setDeadline(kWriteTimeout);
-    net::async_write(m_stream, net::buffer(m_writeBuffer),
+    net::async_write(m_stream, net::buffer(m_writeBuffer.data() + written, m_writeBuffer.size() - written),
                      [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
-                         self->m_writing = false;
                          self->clearDeadline();
-                         self->m_pendingBytes -= self->m_writeChunkBytes;
-                         self->m_writeChunkBytes = 0;
-                         if (ec) {
-                             self->markGone();
-                             return self->close();
-                         }
-                         if (last) return self->finishRequest();
-                         if (self->m_pendingBytes < kLowWater && self->m_onDrain) self->m_onDrain();
-                         self->writeNext();
+                         self->onWritten(ec, last);
                      });
+}
+
+void ClientSession::onWritten(beast::error_code ec, bool last) {
+    m_writing = false;
+    m_pendingBytes -= m_writeChunkBytes;
+    m_writeChunkBytes = 0;
+    if (ec) {
+        markGone();
+        return close();
+    }
+    if (last) return finishRequest();
+    if (m_pendingBytes < kLowWater && m_onDrain) m_onDrain();
+    writeNext();
 }
 
 void ClientSession::finishRequest() {

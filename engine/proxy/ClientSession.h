@@ -91,6 +91,8 @@ private:
     void watchForDisconnect();
     void markGone();
     void writeNext();
+    // The queued stream bytes are written (or failed): what follows them.
+    void onWritten(boost::beast::error_code ec, bool last);
     void finishRequest();
     void close();
     void flushSoon();
@@ -122,6 +124,7 @@ private:
     std::deque<PendingWrite> m_writes;
     bool m_writing = false;
     bool m_flushPosted = false;
+    bool m_userNonBlocking = false; // the socket's synchronous writes return would_block rather than wait
     bool m_streamEnded = false;
     std::size_t m_pendingBytes = 0;
     std::string m_writeBuffer;         // the stream bytes in flight: queued writes, framed, in one buffer

@@ -5,6 +5,7 @@
 // a cut or a stall fails over like any failed attempt. When no target can answer: 503 with Retry-After and every
 // attempt. Runs entirely on its session's I/O thread.
 #include "breaker/CircuitBreaker.h"
+#include "core/Redaction.h"
 #include "providers/ApiTranslation.h"
 #include "providers/Dialect.h"
 #include "providers/SseParser.h"
@@ -70,6 +71,7 @@ private:
         // the call, whose usage is still read (CONTRACT §3 "Delivered").
         bool answered = false;
         std::string held; // stream events before the commit point
+        SecretRedactor redactor; // the provider's key, taken out of every relayed event (its table built once)
         bool failed = false; // judged already (an in-band error): onDone only cleans up
     };
 
@@ -118,10 +120,9 @@ private:
                      const std::optional<std::string>& param = std::nullopt);
     void onClientGone();
     void finish();
-    template <class Message> void addFuseboxHeaders(Message& message, const std::string& provider) const;
+    void addFuseboxHeaders(http::fields& message, const std::string& provider) const;
     // The provider's headers that help a client (rate limits, request id): bounded, sanitized, key redacted.
-    template <class Message>
-    void passHeadersOn(Message& message, const UpstreamHead& head, const ProviderConfig& provider) const;
+    void passHeadersOn(http::fields& message, const UpstreamHead& head, const ProviderConfig& provider) const;
     std::string upstreamFailureReason(const UpstreamResult& result) const;
 
     ProxyContext& m_context;

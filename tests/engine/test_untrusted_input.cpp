@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include <random>
+
 using namespace fusebox;
 using nlohmann::json;
 
@@ -104,6 +106,41 @@ private slots:
         QVERIFY(!redactInPlace(clean, key));
         std::string shortKey = "the cat";
         QVERIFY(!redactInPlace(shortKey, "cat")); // too short to be a key: never blanked
+    }
+
+    // The search table built once (SecretRedactor, per stream) finds what a plain search finds: keys with repeated
+    // letters, at either end, next to each other, cut off at the end, and keys longer than the table's 255 cap.
+    void aReusedRedactorFindsWhatAPlainSearchFinds() {
+        const auto plainRedaction = [](std::string text, const std::string& key) {
+            for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + kRedactedMark.size()))
+                text.replace(at, key.size(), kRedactedMark);
+            return text;
+        };
+        std::mt19937 random(7);
+        for (const std::string key : {std::string("sk-aaaaaaab"), std::string("abababababab"),
+                                      std::string("sk-proj-0123456789abcdefXYZ"), "k" + std::string(300, 'x') + "y"}) {
+            const SecretRedactor redactor(key);
+            for (int round = 0; round < 2000; ++round) {
+                std::string text;
+                const int pieces = static_cast<int>(random() % 6);
+                for (int p = 0; p < pieces; ++p) {
+                    switch (random() % 4) {
+                    case 0: text += key; break;
+                    case 1: text += key.substr(0, random() % key.size()); break; // a prefix: not the key
+                    case 2: text += key.substr(random() % key.size()); break;    // a suffix: not the key
+                    default: text += std::string(random() % 20, "abxy-k"[random() % 6]); break;
+                    }
+                }
+                std::string redacted = text;
+                const bool found = redactor.redactInPlace(redacted);
+                const std::string expected = plainRedaction(text, key);
+                QCOMPARE(redacted, expected);
+                QCOMPARE(found, expected != text);
+            }
+        }
+        std::string text = "abc sk-abcdefgh";
+        QVERIFY(!SecretRedactor().redactInPlace(text)); // none: redacts nothing
+        QVERIFY(!SecretRedactor("short").redactInPlace(text));
     }
 
     void theSseParserIsLinearInItsInput() {

@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include <mutex>
+#include <thread>
 
 using namespace fusebox;
 using namespace fusebox::test;
@@ -197,6 +198,32 @@ private slots:
         auto reply = rig->client(std::chrono::seconds(20)).stream("/v1/chat/completions", chatRequest("hi", true).dump());
         QCOMPARE(reply.status, 200);
         QCOMPARE(reply.header("x-fusebox-provider"), std::string("gpt"));
+    }
+
+    // A client that stops reading mid-stream: Fusebox's writes find its socket full and wait (the provider is
+    // paused meanwhile), and once the client reads again every event arrives whole and in order.
+    void aClientThatStopsReadingForAWhileGetsEveryEventInOrder() {
+        constexpr int kEvents = 200; // 64 KiB each: far more than the sockets between us hold
+        std::string events;
+        for (int i = 0; i < kEvents; ++i)
+            events += contentChunk(std::to_string(i) + ":" + std::string(64 * 1024, static_cast<char>('a' + i % 26)));
+        answerWith(streamOf(events + sse("[DONE]")));
+        bool paused = false;
+        auto reply = rig->client(std::chrono::seconds(30))
+                         .stream("/v1/chat/completions", chatRequest("hi", true).dump(), {}, [&](const auto&) {
+                             if (!paused) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+                             paused = true;
+                             return true;
+                         });
+        QCOMPARE(reply.status, 200);
+        QCOMPARE(reply.header("x-fusebox-provider"), std::string("bad"));
+        QCOMPARE(reply.events.size(), std::size_t(kEvents + 1));
+        for (int i = 0; i < kEvents; ++i) {
+            const json chunk = parseJson(reply.events[i].data);
+            const std::string content = chunk["choices"][0]["delta"]["content"].get<std::string>();
+            QCOMPARE(content, std::to_string(i) + ":" + std::string(64 * 1024, static_cast<char>('a' + i % 26)));
+        }
+        QCOMPARE(reply.events.back().data, std::string("[DONE]"));
     }
 
     void garbageAfterTheCommitEndsTheStreamWithAnError() {
