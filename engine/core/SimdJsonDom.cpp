@@ -1,8 +1,6 @@
 #include "core/SimdJsonDom.h"
 
-#include "core/UntrustedJson.h"
-
-#include <simdjson.h>
+#include "core/SimdJsonParser.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -12,10 +10,6 @@ namespace fusebox {
 namespace {
 
 using nlohmann::json;
-
-// A document this size or smaller is parsed by the I/O thread's own parser, whose buffers are kept between
-// requests; a larger one gets a parser of its own, freed with it, so one huge body does not stay resident.
-constexpr std::size_t kReusedParserBytes = 256 * 1024;
 
 json toNlohmann(simdjson::dom::element element) {
     using Type = simdjson::dom::element_type;
@@ -63,17 +57,11 @@ json toNlohmann(simdjson::dom::element element) {
 
 std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,
                                                      std::initializer_list<std::string_view> names) {
-    thread_local simdjson::dom::parser reused;
     simdjson::dom::parser own;
-    simdjson::dom::parser& parser = text.size() <= kReusedParserBytes ? reused : own;
-    // Deeper documents are refused here (and by the caller's depth check after): the limit stays with the
-    // parser's capacity as it grows.
-    if (parser.max_depth() != static_cast<std::size_t>(kMaxJsonDepth) &&
-        parser.allocate(std::max<std::size_t>(text.size(), 1024), kMaxJsonDepth) != simdjson::SUCCESS)
-        return std::nullopt;
+    simdjson::dom::parser* parser = simdjsonParserFor(text.size(), own);
     simdjson::dom::element root;
     // (parse copies the text into its padded buffer: simdjson reads a few bytes past the end.)
-    if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+    if (!parser || parser->parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
 
     SimdTopLevel out;
     simdjson::dom::object fields;

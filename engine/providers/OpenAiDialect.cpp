@@ -115,7 +115,7 @@ std::optional<std::pair<std::size_t, std::size_t>> nullUsageMember(std::string_v
 // choices array (empty or not), whether a choice's delta carries content, and whether a choice has finished. It
 // stops at what only the full parse handles (a top-level "error" key, a "usage" object), and inspect() then parses
 // the chunk in full.
-class ChunkScan {
+class ChunkScan final : public JsonEventSink {
 public:
     bool object = false;       // the top-level value is an object
     bool choicesArray = false; // it has a "choices" array
@@ -124,23 +124,23 @@ public:
     bool finished = false;     // a choice has a finish_reason (neither null nor "")
     bool needsFullParse = false;
 
-    bool null() { return scalar(false); }
-    bool boolean(bool) { return scalar(true); }
+    bool null() override { return scalar(false); }
+    bool boolean(bool) override { return scalar(true); }
     bool number_integer(json::number_integer_t) { return scalar(true); }
     bool number_unsigned(json::number_unsigned_t) { return scalar(true); }
     bool number_float(json::number_float_t, const json::string_t&) { return scalar(true); }
     bool string(json::string_t& value) { return scalar(!value.empty()); }
     bool binary(json::binary_t&) { return scalar(true); }
-    bool start_object(std::size_t) { return open(true); }
-    bool start_array(std::size_t) { return open(false); }
-    bool end_object() { return close(); }
-    bool end_array() { return close(); }
+    bool start_object(std::size_t) override { return open(true); }
+    bool start_array(std::size_t) override { return open(false); }
+    bool end_object() override { return close(); }
+    bool end_array() override { return close(); }
     bool key(json::string_t& name) { return this->name(name); }
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
     // What scanStrictJson calls instead of number_*, string and key.
-    bool number() { return scalar(true); }
-    bool text(bool nonEmpty) { return scalar(nonEmpty); }
-    bool name(std::string_view name) {
+    bool number() override { return scalar(true); }
+    bool text(bool nonEmpty) override { return scalar(nonEmpty); }
+    bool name(std::string_view name) override {
         m_next = Next::Other;
         switch (m_stack.empty() ? Ctx::Other : m_stack.back()) {
         case Ctx::Top:

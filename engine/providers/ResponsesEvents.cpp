@@ -21,28 +21,28 @@ bool nonEmpty(const json& object, std::string_view key) {
 
 // The fast path for the event that makes up most of a stream, a named *.delta event: one SAX pass that validates
 // the JSON as a full parse would and finds whether its top-level "delta" is non-empty, building no document.
-class DeltaScan {
+class DeltaScan final : public JsonEventSink {
 public:
     bool object = false;  // the top-level value is an object
     bool content = false; // its "delta" is a non-empty string, a number, or a non-empty array or object
 
-    bool null() { return value(false); }
-    bool boolean(bool) { return value(true); }
+    bool null() override { return value(false); }
+    bool boolean(bool) override { return value(true); }
     bool number_integer(json::number_integer_t) { return value(true); }
     bool number_unsigned(json::number_unsigned_t) { return value(true); }
     bool number_float(json::number_float_t, const json::string_t&) { return value(true); }
     bool string(json::string_t& text) { return value(!text.empty()); }
     bool binary(json::binary_t&) { return value(true); }
-    bool start_object(std::size_t) { return open(true); }
-    bool start_array(std::size_t) { return open(false); }
-    bool end_object() { return close(); }
-    bool end_array() { return close(); }
+    bool start_object(std::size_t) override { return open(true); }
+    bool start_array(std::size_t) override { return open(false); }
+    bool end_object() override { return close(); }
+    bool end_array() override { return close(); }
     bool key(json::string_t& name) { return this->name(name); }
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
     // What scanStrictJson calls instead of number_*, string and key.
-    bool number() { return value(true); }
-    bool text(bool nonEmpty) { return value(nonEmpty); }
-    bool name(std::string_view name) {
+    bool number() override { return value(true); }
+    bool text(bool nonEmpty) override { return value(nonEmpty); }
+    bool name(std::string_view name) override {
         noteInsideDelta();
         if (m_depth == 1) m_deltaNext = name == "delta";
         return true;
