@@ -2,6 +2,8 @@
 
 #include "core/SimdJsonParser.h"
 
+#include <nlohmann/json.hpp>
+
 namespace fusebox {
 
 namespace {
@@ -40,7 +42,45 @@ bool walk(simdjson::dom::element element, JsonEventSink& sink) {
     return sink.null();
 }
 
+// nlohmann's SAX interface over a sink.
+class NlohmannSax {
+  public:
+    using json = nlohmann::json;
+    explicit NlohmannSax(JsonEventSink& sink) : m_sink(sink) {}
+    bool null() { return m_sink.null(); }
+    bool boolean(bool value) { return m_sink.boolean(value); }
+    bool number_integer(json::number_integer_t) { return m_sink.number(); }
+    bool number_unsigned(json::number_unsigned_t) { return m_sink.number(); }
+    bool number_float(json::number_float_t, const json::string_t&) { return m_sink.number(); }
+    bool string(json::string_t& value) { return m_sink.text(!value.empty()); }
+    bool binary(json::binary_t&) { return m_sink.number(); } // (never from text)
+    bool start_object(std::size_t elements) { return m_sink.start_object(elements); }
+    bool start_array(std::size_t elements) { return m_sink.start_array(elements); }
+    bool end_object() { return m_sink.end_object(); }
+    bool end_array() { return m_sink.end_array(); }
+    bool key(json::string_t& name) { return m_sink.name(name); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  private:
+    JsonEventSink& m_sink;
+};
+
 } // namespace
+
+bool saxParseWithNlohmann(std::string_view text, JsonEventSink& sink) {
+    NlohmannSax sax(sink);
+    try {
+        return nlohmann::json::sax_parse(text, &sax);
+    } catch (const std::exception&) { // errors come through parse_error; this is the belt
+        return false;
+    }
+}
+
+bool readJsonEvents(std::string_view text, JsonEventSink& sink) {
+    const StrictScan quick = scanStrictJson(text, sink);
+    if (quick == StrictScan::Unsure) return saxParseWithNlohmann(text, sink);
+    return quick == StrictScan::Valid;
+}
 
 StrictScan scanStrictJson(std::string_view text, JsonEventSink& sink) {
     simdjson::dom::parser own;

@@ -37,4 +37,12 @@ class JsonEventSink {
 
 StrictScan scanStrictJson(std::string_view text, JsonEventSink& sink);
 
+// nlohmann's SAX parser on the same sink (numbers and strings reported as the quick pass reports them): the
+// fallback for what the quick pass is unsure of. False when the text is not valid JSON or the sink stopped.
+bool saxParseWithNlohmann(std::string_view text, JsonEventSink& sink);
+
+// The quick pass, and nlohmann's for what it is unsure of (the sink has had no call then: simdjson validates the
+// whole text before the walk). False when the text is not valid JSON or the sink stopped.
+bool readJsonEvents(std::string_view text, JsonEventSink& sink);
+
 } // namespace fusebox

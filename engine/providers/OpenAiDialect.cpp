@@ -126,18 +126,10 @@ public:
 
     bool null() override { return scalar(false); }
     bool boolean(bool) override { return scalar(true); }
-    bool number_integer(json::number_integer_t) { return scalar(true); }
-    bool number_unsigned(json::number_unsigned_t) { return scalar(true); }
-    bool number_float(json::number_float_t, const json::string_t&) { return scalar(true); }
-    bool string(json::string_t& value) { return scalar(!value.empty()); }
-    bool binary(json::binary_t&) { return scalar(true); }
     bool start_object(std::size_t) override { return open(true); }
     bool start_array(std::size_t) override { return open(false); }
     bool end_object() override { return close(); }
     bool end_array() override { return close(); }
-    bool key(json::string_t& name) { return this->name(name); }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-    // What scanStrictJson calls instead of number_*, string and key.
     bool number() override { return scalar(true); }
     bool text(bool nonEmpty) override { return scalar(nonEmpty); }
     bool name(std::string_view name) override {
@@ -323,15 +315,10 @@ StreamEventInfo OpenAiDialect::inspect(const SseEvent& event, ApiEndpoint endpoi
         return info;
     }
     {
-        // Most chunks are read by the quick strict pass; what it is unsure of (invalid JSON among others), by
-        // nlohmann's SAX parser, from the start.
+        // Most chunks are read by the quick pass (simdjson); what it is unsure of (invalid JSON among others), by
+        // nlohmann's SAX parser.
         ChunkScan scan;
-        StrictScan quick = scanStrictJson(event.data, scan);
-        bool valid = quick == StrictScan::Valid;
-        if (quick == StrictScan::Unsure) {
-            scan = ChunkScan();
-            valid = json::sax_parse(event.data, &scan);
-        }
+        const bool valid = readJsonEvents(event.data, scan);
         if (valid && scan.object) {
             if (!scan.choicesArray || scan.choicesEmpty) return info; // no usage object here: not usageOnly
             info.content = scan.content;

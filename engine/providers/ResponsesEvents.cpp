@@ -28,18 +28,10 @@ public:
 
     bool null() override { return value(false); }
     bool boolean(bool) override { return value(true); }
-    bool number_integer(json::number_integer_t) { return value(true); }
-    bool number_unsigned(json::number_unsigned_t) { return value(true); }
-    bool number_float(json::number_float_t, const json::string_t&) { return value(true); }
-    bool string(json::string_t& text) { return value(!text.empty()); }
-    bool binary(json::binary_t&) { return value(true); }
     bool start_object(std::size_t) override { return open(true); }
     bool start_array(std::size_t) override { return open(false); }
     bool end_object() override { return close(); }
     bool end_array() override { return close(); }
-    bool key(json::string_t& name) { return this->name(name); }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-    // What scanStrictJson calls instead of number_*, string and key.
     bool number() override { return value(true); }
     bool text(bool nonEmpty) override { return value(nonEmpty); }
     bool name(std::string_view name) override {
@@ -136,14 +128,9 @@ StreamEventInfo inspectResponsesEvent(const SseEvent& event, Usage& usage) {
     StreamEventInfo info;
     if (event.commentOnly) return info;
     if (event.event.ends_with(".delta")) {
-        // The quick strict pass first (core/StrictJsonScan.h); what it is unsure of, nlohmann's SAX parser.
+        // The quick pass first (core/StrictJsonScan.h); what it is unsure of, nlohmann's SAX parser.
         DeltaScan scan;
-        const StrictScan quick = scanStrictJson(event.data, scan);
-        bool valid = quick == StrictScan::Valid;
-        if (quick == StrictScan::Unsure) {
-            scan = DeltaScan();
-            valid = json::sax_parse(event.data, &scan);
-        }
+        const bool valid = readJsonEvents(event.data, scan);
         if (valid && scan.object) {
             info.content = scan.content;
             return info;

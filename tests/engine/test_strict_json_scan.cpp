@@ -25,7 +25,6 @@ struct Recorder final : JsonEventSink {
         calls.push_back(std::move(call));
         return true;
     }
-    // scanStrictJson's handler
     bool null() override { return add("null"); }
     bool boolean(bool value) override { return add(value ? "true" : "false"); }
     bool number() override { return add("number"); }
@@ -38,24 +37,12 @@ struct Recorder final : JsonEventSink {
     bool start_array(std::size_t) override { return add("["); }
     bool end_object() override { return add("}"); }
     bool end_array() override { return add("]"); }
-    // nlohmann's
-    bool number_integer(json::number_integer_t) { return number(); }
-    bool number_unsigned(json::number_unsigned_t) { return number(); }
-    bool number_float(json::number_float_t, const json::string_t&) { return number(); }
-    bool string(json::string_t& value) { return text(!value.empty()); }
-    bool binary(json::binary_t&) { return add("binary"); }
-    bool key(json::string_t& value) { return name(value); }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
 };
 
+// nlohmann's SAX parser on the same sink (the fallback the readers use).
 bool nlohmannAccepts(const std::string& text, std::vector<std::string>* calls = nullptr) {
     Recorder recorder;
-    bool valid = false;
-    try {
-        valid = json::sax_parse(text, &recorder);
-    } catch (const std::exception&) {
-        valid = false;
-    }
+    const bool valid = saxParseWithNlohmann(text, recorder);
     if (calls) *calls = recorder.calls;
     return valid;
 }
