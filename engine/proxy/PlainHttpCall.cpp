@@ -25,10 +25,6 @@ namespace {
 // One read takes what the kernel holds, up to this: an event stream's pieces are far smaller.
 constexpr std::size_t kReadSize = 16 * 1024;
 
-Millis millisBetween(SteadyTime from, SteadyTime to) {
-    return std::chrono::duration_cast<Millis>(to - from);
-}
-
 // socket() failing for want of this machine's resources: not the provider's failure (see CurlMulti).
 bool isLocalResourceError(const error_code& ec) {
     if (ec.category() != boost::system::system_category()) return false;
@@ -374,10 +370,8 @@ void PlainHttpCall::finish(TransportError error, std::string message) {
     result.error = error;
     result.message = std::move(message);
     result.status = m_headDelivered ? m_status : 0;
-    const SteadyTime start = m_deadlines.startedAt();
-    result.timeToFirstByte =
-        m_deadlines.gotFirstByte() ? millisBetween(start, m_deadlines.firstByteAt()) : Millis::zero();
-    result.duration = millisBetween(start, std::chrono::steady_clock::now());
+    result.timeToFirstByte = m_deadlines.timeToFirstByte();
+    result.duration = m_deadlines.elapsed();
 
     std::string().swap(m_request.body);
     m_parser.reset();

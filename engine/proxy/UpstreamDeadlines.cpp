@@ -21,6 +21,14 @@ std::string expiredMessage(std::string_view what, Millis limit) {
 UpstreamDeadlines::UpstreamDeadlines(boost::asio::io_context& io, const ProviderTimeouts& timeouts, bool stream)
     : m_io(io), m_timeouts(timeouts), m_stream(stream) {}
 
+Millis UpstreamDeadlines::timeToFirstByte() const {
+    return m_gotFirstByte ? std::chrono::duration_cast<Millis>(m_firstByteAt - m_startedAt) : Millis::zero();
+}
+
+Millis UpstreamDeadlines::elapsed() const {
+    return std::chrono::duration_cast<Millis>(now() - m_startedAt);
+}
+
 void UpstreamDeadlines::start(std::weak_ptr<void> owner, OnExpired onExpired) {
     m_owner = std::move(owner);
     m_onExpired = std::move(onExpired);

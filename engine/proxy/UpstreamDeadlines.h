@@ -46,8 +46,9 @@ class UpstreamDeadlines {
     void stop();
 
     SteadyTime startedAt() const { return m_startedAt; }
-    bool gotFirstByte() const { return m_gotFirstByte; }
-    SteadyTime firstByteAt() const { return m_firstByteAt; }
+    // A call's result carries these: start -> first response byte (0 when none came), start -> now.
+    Millis timeToFirstByte() const;
+    Millis elapsed() const;
 
   private:
     SteadyTime nearest() const;

@@ -29,10 +29,6 @@ std::size_t writeThunk(char* data, std::size_t size, std::size_t count, void* us
     return static_cast<UpstreamTransfer*>(userdata)->onBodyBytes(data, size * count);
 }
 
-Millis millisBetween(SteadyTime from, SteadyTime to) {
-    return std::chrono::duration_cast<Millis>(to - from);
-}
-
 // "HTTP/1.1 200 OK", "HTTP/2 503"
 int parseStatus(std::string_view statusLine) {
     const auto space = statusLine.find(' ');
@@ -311,10 +307,8 @@ void UpstreamTransfer::finish(TransportError error, std::string message) {
     result.error = error;
     result.message = std::move(message);
     result.status = m_headDelivered ? m_head.status : 0;
-    const SteadyTime start = m_deadlines.startedAt();
-    result.timeToFirstByte =
-        m_deadlines.gotFirstByte() ? millisBetween(start, m_deadlines.firstByteAt()) : Millis::zero();
-    result.duration = millisBetween(start, std::chrono::steady_clock::now());
+    result.timeToFirstByte = m_deadlines.timeToFirstByte();
+    result.duration = m_deadlines.elapsed();
 
     releaseEasy();
     std::string().swap(m_request.body); // curl read it in place (CURLOPT_POSTFIELDS); the handle is gone now
