@@ -55,10 +55,16 @@ json toNlohmann(simdjson::dom::element element) {
 
 } // namespace
 
+std::optional<nlohmann::json> parseWithSimdjson(std::string_view text) {
+    simdjson::dom::parser* parser = simdjsonParserFor(text.size());
+    simdjson::dom::element root;
+    if (!parser || parser->parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+    return toNlohmann(root);
+}
+
 std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,
                                                      std::initializer_list<std::string_view> names) {
-    simdjson::dom::parser own;
-    simdjson::dom::parser* parser = simdjsonParserFor(text.size(), own);
+    simdjson::dom::parser* parser = simdjsonParserFor(text.size());
     simdjson::dom::element root;
     // (parse copies the text into its padded buffer: simdjson reads a few bytes past the end.)
     if (!parser || parser->parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;

@@ -25,4 +25,8 @@ struct SimdTopLevel {
 std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,
                                                      std::initializer_list<std::string_view> names);
 
+// The whole document, built as nlohmann's parser builds it; nothing when simdjson refuses the text (or it is over
+// 256 KiB, see SimdJsonParser.h): not necessarily invalid JSON.
+std::optional<nlohmann::json> parseWithSimdjson(std::string_view text);
+
 } // namespace fusebox

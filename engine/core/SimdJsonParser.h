@@ -7,9 +7,10 @@
 
 namespace fusebox {
 
-// A parser for a text of `bytes`, refusing documents nested deeper than kMaxJsonDepth. Texts up to 256 KiB share
-// the thread's own parser, whose buffers are kept between calls; a larger one gets `own` (allocated here and freed
-// with it by the caller), so one huge body does not stay resident. Null when the buffers cannot be had.
-simdjson::dom::parser* simdjsonParserFor(std::size_t bytes, simdjson::dom::parser& own);
+// The thread's parser for a text of `bytes`, refusing documents nested deeper than kMaxJsonDepth; its buffers are
+// kept between calls. Null for a text over 256 KiB: simdjson's buffers take a few times a text's size, which the
+// request memory budget does not count, so large texts stay with nlohmann's parsers (slower, but bounded as
+// before). Null too when the buffers cannot be had.
+simdjson::dom::parser* simdjsonParserFor(std::size_t bytes);
 
 } // namespace fusebox

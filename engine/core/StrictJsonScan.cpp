@@ -83,8 +83,7 @@ bool readJsonEvents(std::string_view text, JsonEventSink& sink) {
 }
 
 StrictScan scanStrictJson(std::string_view text, JsonEventSink& sink) {
-    simdjson::dom::parser own;
-    simdjson::dom::parser* parser = simdjsonParserFor(text.size(), own);
+    simdjson::dom::parser* parser = simdjsonParserFor(text.size());
     simdjson::dom::element root;
     if (!parser || parser->parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return StrictScan::Unsure;
     return walk(root, sink) ? StrictScan::Valid : StrictScan::Stopped;

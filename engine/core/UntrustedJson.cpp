@@ -1,5 +1,7 @@
 #include "core/UntrustedJson.h"
 
+#include "core/SimdJsonDom.h"
+
 #include <cstring>
 
 namespace fusebox {
@@ -63,12 +65,21 @@ int64_t JsonShape::estimatedDomBytes() const {
     return static_cast<int64_t>(bytes + (commas + 1) * 32 + colons * 96);
 }
 
-ParsedJson parseUntrusted(std::string_view text) { return parseScanned(text, scanJson(text, kMaxJsonDepth)); }
+// simdjson first (core/SimdJsonDom.h: what it accepts nlohmann accepts, as the same value, and its depth limit is
+// ours); nlohmann decides what it refuses, with the error texts callers know.
+ParsedJson parseUntrusted(std::string_view text) {
+    if (auto fast = parseWithSimdjson(text)) return ParsedJson{std::move(*fast), {}};
+    return parseScanned(text, scanJson(text, kMaxJsonDepth));
+}
 
 ParsedJson parseScanned(std::string_view text, const JsonShape& shape) {
     ParsedJson out;
     if (shape.deeperThan(kMaxJsonDepth)) {
         out.error = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+        return out;
+    }
+    if (auto fast = parseWithSimdjson(text)) {
+        out.value = std::move(*fast);
         return out;
     }
     try {
