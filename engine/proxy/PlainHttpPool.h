@@ -52,8 +52,10 @@ class PlainHttpPool {
     // Servers drop idle keep-alive connections after 5 s (Node, uvicorn) to 75 s (nginx); a reused dead one
     // costs a retry, one older than this is not tried at all.
     static constexpr std::chrono::seconds kIdleLifetime{60};
-    // Parked connections per key at most; more concurrency than this opens new ones.
-    static constexpr std::size_t kIdlePerKey = 256;
+    // Parked connections per key at most, per I/O thread. A burst of agents' streams ends with as many idle
+    // connections as it had streams; keeping them (as libcurl's connection cache did, and nginx with a large
+    // keepalive) spares the next burst a connect each. More concurrency than this opens new ones.
+    static constexpr std::size_t kIdlePerKey = 1024;
 
   private:
     struct Idle {
