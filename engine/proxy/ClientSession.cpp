@@ -206,6 +206,9 @@ void ClientSession::watchForDisconnect() {
         char byte;
         beast::error_code peekError;
         const std::size_t n = self->m_stream.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peekError);
+        // The socket may be in non-blocking mode (see writeNext): a readiness that left nothing to read is not a
+        // departure; watch again.
+        if (peekError == net::error::would_block || peekError == net::error::try_again) return self->watchForDisconnect();
         if (peekError || n == 0) self->markGone();
     });
 }
