@@ -108,12 +108,18 @@ void PlainHttpCall::connectNew() {
             std::vector<tcp::endpoint> endpoints;
             for (const auto& entry : found)
                 endpoints.push_back(entry.endpoint());
+            if (endpoints.empty()) {
+                self->finish(TransportError::Connect,
+                             "connect error: cannot resolve host '" + self->m_url.host + "': no address");
+                return;
+            }
             self->connectTo(std::move(endpoints), 0);
         });
 }
 
+// `endpoints` holds at least index + 1 addresses.
 void PlainHttpCall::connectTo(std::vector<tcp::endpoint> endpoints, std::size_t index) {
-    const tcp::endpoint endpoint = endpoints.at(index);
+    const tcp::endpoint endpoint = endpoints[index];
     m_socket.emplace(m_io);
     error_code ec;
     m_socket->open(endpoint.protocol(), ec);
