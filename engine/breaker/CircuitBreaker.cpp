@@ -29,7 +29,6 @@ Permit& Permit::operator=(Permit&& other) noexcept {
         m_breaker = std::exchange(other.m_breaker, nullptr);
         m_generation = other.m_generation;
         m_probe = other.m_probe;
-        m_start = other.m_start;
     }
     return *this;
 }
@@ -47,16 +46,17 @@ CircuitBreaker::CircuitBreaker(std::string provider, BreakerPolicy policy, Clock
       m_window(m_policy.windowS), m_since(clock.wallNow()) {}
 
 Admission CircuitBreaker::tryAcquire() {
-    const SteadyTime now = m_clock.now();
+    // The closed path reads no clock: admitting needs only the state word (a clock read was a fifth of it).
     for (;;) {
         uint64_t word = m_word.load(std::memory_order_acquire);
         switch (stateOf(word)) {
         case BreakerState::Closed:
         case BreakerState::ForcedClosed:
-            return {admit(generationOf(word), false, now), {}};
+            return {admit(generationOf(word), false), {}};
         case BreakerState::ForcedOpen:
-            return {{}, refuse(BreakerState::ForcedOpen, secondsToNanos(m_policy.openS), now)};
+            return {{}, refuse(BreakerState::ForcedOpen, secondsToNanos(m_policy.openS), m_clock.now())};
         case BreakerState::Open: {
+            const SteadyTime now = m_clock.now();
             const int64_t until = m_openUntilNs.load(std::memory_order_acquire);
             if (toNanos(now) < until) return {{}, refuse(BreakerState::Open, Nanos{until - toNanos(now)}, now)};
             beginHalfOpen(word, now);
@@ -66,22 +66,21 @@ Admission CircuitBreaker::tryAcquire() {
             // In a fleet the probe is the lease holder's: until the sync has taken the lease for this replica,
             // half-open refuses like a busy one (CircuitBreakerFleet.cpp). An atomic load off the closed path.
             if (probesOf(word) >= m_policy.halfOpenProbes || !fleetProbeAllowed(word))
-                return {{}, refuse(BreakerState::HalfOpen, kHalfOpenBusyRetry, now)};
+                return {{}, refuse(BreakerState::HalfOpen, kHalfOpenBusyRetry, m_clock.now())};
             // The same CAS that claims the slot proves the state and generation have not moved.
             if (m_word.compare_exchange_weak(word, word + kProbeUnit, std::memory_order_acq_rel))
-                return {admit(generationOf(word), true, now), {}};
+                return {admit(generationOf(word), true), {}};
             continue;
         }
     }
 }
 
-Permit CircuitBreaker::admit(uint64_t generation, bool probe, SteadyTime now) {
+Permit CircuitBreaker::admit(uint64_t generation, bool probe) {
     m_inFlight.fetch_add(1, std::memory_order_relaxed);
     Permit permit;
     permit.m_breaker = this;
     permit.m_generation = generation;
     permit.m_probe = probe;
-    permit.m_start = now;
     return permit;
 }
 

@@ -42,7 +42,6 @@ public:
     bool valid() const { return m_breaker != nullptr; }
     bool isProbe() const { return m_probe; }
     uint64_t generation() const { return m_generation; }
-    SteadyTime startedAt() const { return m_start; }
     // Gives the permit back without an outcome (the attempt never ran to an answer we can judge).
     void release();
 
@@ -51,7 +50,6 @@ private:
     CircuitBreaker* m_breaker = nullptr;
     uint64_t m_generation = 0;
     bool m_probe = false;
-    SteadyTime m_start{};
 };
 
 struct Refusal {
@@ -139,7 +137,7 @@ public:
 private:
     friend class Permit;
     void releasePermit(Permit& permit);
-    Permit admit(uint64_t generation, bool probe, SteadyTime now);
+    Permit admit(uint64_t generation, bool probe);
     Refusal refuse(BreakerState state, Nanos retryAfter, SteadyTime now);
     void beginHalfOpen(uint64_t seenWord, SteadyTime now);
     void releaseProbeSlot(uint64_t generation);
