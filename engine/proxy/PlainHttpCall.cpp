@@ -71,9 +71,18 @@ void PlainHttpCall::begin() {
     connectNew();
 }
 
+bool PlainHttpCall::sendsBody() const {
+    return m_request.method != "GET" && m_request.method != "HEAD";
+}
+
+// A parser for the next response; an answer to HEAD has a length but no body.
+void PlainHttpCall::startResponse() {
+    m_parser.emplace(*this);
+    if (m_request.method == "HEAD") m_parser->skip(true);
+}
+
 std::string PlainHttpCall::requestHead() const {
     const std::string& method = m_request.method;
-    const bool sendsBody = method != "GET" && method != "HEAD";
     std::string head;
     head.reserve(160 + m_url.target.size() + m_request.headers.size() * 48);
     head.append(method).append(" ").append(m_url.target).append(" HTTP/1.1\r\nHost: ").append(m_url.hostHeader);
@@ -81,7 +90,7 @@ std::string PlainHttpCall::requestHead() const {
     forEachForwardedHeader(m_request.headers, [&head](std::string_view name, std::string_view value) {
         head.append(name).append(": ").append(value).append("\r\n");
     });
-    if (sendsBody) head.append("Content-Length: ").append(std::to_string(m_request.body.size())).append("\r\n");
+    if (sendsBody()) head.append("Content-Length: ").append(std::to_string(m_request.body.size())).append("\r\n");
     head.append("\r\n");
     return head;
 }
@@ -151,15 +160,13 @@ void PlainHttpCall::connectTo(std::vector<tcp::endpoint> endpoints, std::size_t 
 }
 
 void PlainHttpCall::send() {
-    m_parser.emplace(*this);
-    if (m_request.method == "HEAD") m_parser->skip(true);
+    startResponse();
     m_buffer.clear();
     m_gotBytes = false;
     m_endOfStream = false;
     m_writeFailed = false;
-    const bool sendsBody = m_request.method != "GET" && m_request.method != "HEAD";
     const std::array<asio::const_buffer, 2> pieces = {
-        asio::buffer(m_head), sendsBody ? asio::buffer(m_request.body) : asio::const_buffer()};
+        asio::buffer(m_head), sendsBody() ? asio::buffer(m_request.body) : asio::const_buffer()};
     m_writing = true;
     asio::async_write(*m_socket, pieces,
                       [self = shared_from_this(), connection = m_connection](const error_code& ec, std::size_t) {
@@ -227,8 +234,7 @@ void PlainHttpCall::process() {
         }
         if (m_parser->is_header_done() && !m_headDelivered) {
             if (m_parser->interim()) { // 100 Continue, 103 Early Hints: the real answer follows
-                m_parser.emplace(*this);
-                if (m_request.method == "HEAD") m_parser->skip(true);
+                startResponse();
                 continue;
             }
             if (!deliverHead()) return;
@@ -244,7 +250,6 @@ void PlainHttpCall::process() {
 
 bool PlainHttpCall::deliverHead() {
     m_headDelivered = true;
-    m_status = m_parser->head().status;
     if (m_callbacks.onHead) {
         ++m_callbackDepth;
         m_callbacks.onHead(m_parser->head());
@@ -375,7 +380,7 @@ void PlainHttpCall::finish(TransportError error, std::string message) {
     UpstreamResult result;
     result.error = error;
     result.message = std::move(message);
-    result.status = m_headDelivered ? m_status : 0;
+    result.status = m_headDelivered ? m_parser->head().status : 0; // (the parser is reset only below)
     result.timeToFirstByte = m_deadlines.timeToFirstByte();
     result.duration = m_deadlines.elapsed();
 

@@ -49,6 +49,8 @@ class PlainHttpCall final : public UpstreamCall,
     enum class State { Running, Cancelling, Finished, Gone };
     using tcp = boost::asio::ip::tcp;
 
+    bool sendsBody() const;
+    void startResponse();
     std::string requestHead() const;
     void connectNew();
     void connectTo(std::vector<tcp::endpoint> endpoints, std::size_t index);
@@ -92,7 +94,6 @@ class PlainHttpCall final : public UpstreamCall,
     boost::beast::flat_buffer m_buffer;
     std::optional<PlainHttpResponseParser> m_parser;
     bool m_headDelivered = false;
-    int m_status = 0; // of the final head, once delivered
 
     bool m_paused = false;
     std::shared_ptr<PlainHttpCall> m_holdWhilePaused; // no read is pending to keep the call alive meanwhile
