@@ -7,6 +7,7 @@
 #include "core/UntrustedJson.h"
 #include "proxy/ProxyExchangeShared.h"
 #include "proxy/UpstreamClient.h"
+#include "proxy/UpstreamHeaders.h"
 
 #include <boost/asio/post.hpp>
 
@@ -24,12 +25,9 @@ namespace {
 // The client's request headers with lower-case names, for the dialect to choose from (Dialect::providerHeaders).
 HeaderList clientHeaders(const Request& request) {
     HeaderList headers;
-    for (const auto& field : request) {
-        std::string name(field.name_string());
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        headers.emplace_back(std::move(name), std::string(field.value()));
-    }
+    headers.reserve(static_cast<std::size_t>(std::distance(request.begin(), request.end())));
+    for (const auto& field : request)
+        headers.emplace_back(lowerCase(field.name_string()), std::string(field.value()));
     return headers;
 }
 
