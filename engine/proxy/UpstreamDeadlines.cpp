@@ -86,7 +86,15 @@ SteadyTime UpstreamDeadlines::nearest() const {
 
 void UpstreamDeadlines::schedule() {
     if (!m_timer || m_stopped) return;
-    const SteadyTime due = nearest();
+    SteadyTime due = nearest();
+    // Before the first byte, the wait is armed no later than the soonest an idle deadline could fall (were the
+    // first byte to come at once): when it comes, the idle deadline is then never earlier than the wait pending,
+    // and the timer is not re-armed. Most calls thus cost one wait, armed at the start and cancelled at the end;
+    // a wait that fires early only re-checks (and once that time has passed, it no longer counts).
+    if (!m_gotFirstByte && m_timeouts.idle > Millis::zero()) {
+        const SteadyTime idleAtSoonest = m_startedAt + m_timeouts.idle;
+        if (idleAtSoonest < due && idleAtSoonest > now()) due = idleAtSoonest;
+    }
     if (due == SteadyTime::max() || m_timerAt <= due) return; // none, or a wait fires first and re-checks
     m_timerAt = due;
     const unsigned generation = ++m_generation;
