@@ -6,12 +6,14 @@
 #include "core/Log.h"
 
 #include <array>
+#include <stdexcept>
 
 namespace fusebox {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
+using namespace std::string_view_literals;
 
 namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(120); // keep-alive connections with nothing to say
@@ -20,14 +22,16 @@ constexpr auto kWriteTimeout = std::chrono::seconds(60); // a client that stoppe
 constexpr auto kFirstArm = std::chrono::seconds(60);     // the longest first wait of the deadline timer
 constexpr std::size_t kMaxHeaderCount = 100;
 constexpr int64_t kHeaderLimitMargin = 64 * 1024;
+// (string_view pieces: appending a C string runs strlen on each literal.)
+constexpr std::string_view kLineEnd = "\r\n", kColon = ": ";
 } // namespace
 
 ClientSession::ClientSession(tcp::socket socket, SessionServices& services)
-    : m_stream(std::move(socket)), m_services(services), m_deadlineTimer(m_stream.get_executor()) {
+    : m_socket(std::move(socket)), m_services(services), m_deadlineTimer(m_socket.get_executor()) {
     m_services.connections.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
-    m_stream.socket().set_option(tcp::no_delay(true), ec);
-    const auto peer = m_stream.socket().remote_endpoint(ec);
+    m_socket.set_option(tcp::no_delay(true), ec);
+    const auto peer = m_socket.remote_endpoint(ec);
     m_peerLoopback = !ec && peer.address().is_loopback();
 }
 
@@ -65,7 +69,8 @@ void ClientSession::onDeadlineTimer() {
     // As tcp_stream's own timeout does: close the socket, so the read or write waiting fails and its handler
     // ends the connection.
     m_deadline = Clock::time_point::max();
-    m_stream.close();
+    beast::error_code ec;
+    m_socket.close(ec);
 }
 
 void ClientSession::readHeader() {
@@ -75,7 +80,7 @@ void ClientSession::readHeader() {
     m_parser->header_limit(static_cast<std::uint32_t>(m_services.maxHeaderBytes + kHeaderLimitMargin));
     m_parser->body_limit(static_cast<std::uint64_t>(m_services.maxBodyBytes));
     setDeadline(kIdleTimeout);
-    http::async_read_header(m_stream, m_buffer, *m_parser,
+    http::async_read_header(m_socket, m_buffer, *m_parser,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onHeader(ec); });
 }
 
@@ -94,7 +99,7 @@ void ClientSession::onHeader(beast::error_code ec) {
     // Clients ask before sending large bodies; Beast does not answer for us, and they would stall a second.
     if (beast::iequals(header[http::field::expect], "100-continue")) {
         auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-        http::async_write(m_stream, *interim, [self = shared_from_this(), interim](beast::error_code e, std::size_t) {
+        http::async_write(m_socket, *interim, [self = shared_from_this(), interim](beast::error_code e, std::size_t) {
             if (e) return self->close();
             self->readBody();
         });
@@ -105,7 +110,7 @@ void ClientSession::onHeader(beast::error_code ec) {
 
 void ClientSession::readBody() {
     setDeadline(kReadTimeout);
-    http::async_read(m_stream, m_buffer, *m_parser,
+    http::async_read(m_socket, m_buffer, *m_parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
 }
 
@@ -186,10 +191,10 @@ void ClientSession::failRequest(beast::error_code ec) {
     m_keepAlive = false;
     response.keep_alive(false);
     response.prepare_payload();
-    m_response = std::make_shared<Response>(std::move(response));
+    auto answer = std::make_shared<Response>(std::move(response));
     setDeadline(kWriteTimeout);
-    http::async_write(m_stream, *m_response,
-                      [self = shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+    http::async_write(m_socket, *answer,
+                      [self = shared_from_this(), answer](beast::error_code, std::size_t) { self->close(); });
 }
 
 void ClientSession::watchForDisconnect() {
@@ -197,7 +202,7 @@ void ClientSession::watchForDisconnect() {
     // next request. A peek tells them apart without consuming anything; after a pipelined request we stop
     // watching, since the socket stays readable.
     const uint64_t seq = m_requestSeq;
-    m_stream.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), seq](beast::error_code ec) {
+    m_socket.async_wait(tcp::socket::wait_read, [self = shared_from_this(), seq](beast::error_code ec) {
         if (seq != self->m_requestSeq || !self->m_inRequest || self->m_closed) return;
         if (ec) {
             if (ec != net::error::operation_aborted) self->markGone();
@@ -205,7 +210,7 @@ void ClientSession::watchForDisconnect() {
         }
         char byte;
         beast::error_code peekError;
-        const std::size_t n = self->m_stream.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peekError);
+        const std::size_t n = self->m_socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, peekError);
         // The socket may be in non-blocking mode (see writeNext): a readiness that left nothing to read is not a
         // departure; watch again.
         if (peekError == net::error::would_block || peekError == net::error::try_again) return self->watchForDisconnect();
@@ -241,34 +246,97 @@ void ClientSession::respond(Response response) {
     // The head framed by hand, as Beast's serializer frames it (status line, the fields as stored, a blank line),
     // and sent with the body in one gathered write: Beast's serializer walks its buffer views per write call,
     // which cost more than the rest of sending a small answer.
+    frameStatusLine(response.version(), response.result_int(), response.reason());
+    for (const auto& field : response) {
+        m_writeBuffer += field.name_string();
+        m_writeBuffer += kColon;
+        m_writeBuffer += field.value();
+        m_writeBuffer += kLineEnd;
+    }
+    m_writeBuffer += kLineEnd;
+    writeAnswer(std::move(response.body()));
+}
+
+void ClientSession::respond(unsigned version, int status, const FramedFields& fields, std::string body) {
+    if (!m_inRequest || m_answerBegun) return;
+    if (m_gone) return finishRequest();
+    // As prepare_payload refuses it for a Response (the same exception, so callers see no difference).
+    const bool bodiless = status / 100 == 1 || status == 204 || status == 304;
+    if (bodiless && !body.empty()) throw std::invalid_argument("invalid response body");
+    m_answerBegun = true;
+    frameStatusLine(version, static_cast<unsigned>(status), http::obsolete_reason(static_cast<http::status>(status)));
+    m_writeBuffer += fields.text();
+    // keep_alive(): HTTP/1.1 keeps the connection unless told "close"; HTTP/1.0 closes it unless told otherwise.
+    if (version >= 11 && !m_keepAlive) m_writeBuffer += "Connection: close\r\n"sv;
+    if (version < 11 && m_keepAlive) m_writeBuffer += "Connection: keep-alive\r\n"sv;
+    // prepare_payload(), and for HEAD the GET answer's length with no body (RFC 9110 §9.3.2).
+    m_writeBuffer += "Content-Length: "sv;
+    m_writeBuffer += std::to_string(body.size());
+    m_writeBuffer += kLineEnd;
+    m_writeBuffer += kLineEnd;
+    if (m_headRequest) body.clear();
+    writeAnswer(std::move(body));
+}
+
+void ClientSession::frameStatusLine(unsigned version, unsigned code, std::string_view reason) {
     m_writeBuffer.clear();
-    const unsigned version = response.version();
-    const unsigned code = response.result_int();
     const char start[] = {'H', 'T', 'T', 'P', '/', static_cast<char>('0' + version / 10), '.',
                           static_cast<char>('0' + version % 10), ' ', static_cast<char>('0' + code / 100 % 10),
                           static_cast<char>('0' + code / 10 % 10), static_cast<char>('0' + code % 10), ' '};
     m_writeBuffer.append(start, sizeof start);
-    m_writeBuffer += response.reason();
-    m_writeBuffer += "\r\n";
-    for (const auto& field : response) {
-        m_writeBuffer += field.name_string();
-        m_writeBuffer += ": ";
-        m_writeBuffer += field.value();
-        m_writeBuffer += "\r\n";
+    m_writeBuffer += reason;
+    m_writeBuffer += kLineEnd;
+}
+
+void ClientSession::writeAnswer(std::string body) {
+    m_answerBody = std::move(body);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(m_writeBuffer), net::buffer(m_answerBody)};
+    const std::size_t total = m_writeBuffer.size() + m_answerBody.size();
+    // At once, as a stream's events are (writeNext): a small answer fits the socket, and the one system call is
+    // the whole write. The completion still comes from the event loop, as an asynchronous write's would, so the
+    // handler that called respond() finishes before the session moves on to the next request.
+    beast::error_code ec;
+    std::size_t written = 0;
+    if (writeNow(buffers, written, ec) && (ec || written == total)) {
+        net::post(m_socket.get_executor(), [self = shared_from_this(), ec] { self->onAnswerWritten(ec); });
+        return;
     }
-    m_writeBuffer += "\r\n";
-    m_response = std::make_shared<Response>(std::move(response));
-    const std::array<net::const_buffer, 2> buffers{net::buffer(m_writeBuffer), net::buffer(m_response->body())};
+    std::array<net::const_buffer, 2> rest = buffers;
+    if (written < m_writeBuffer.size()) {
+        rest[0] += written;
+    } else {
+        rest[1] += written - m_writeBuffer.size();
+        rest[0] = net::const_buffer();
+    }
     setDeadline(kWriteTimeout);
-    net::async_write(m_stream, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    net::async_write(m_socket, rest, [self = shared_from_this()](beast::error_code e, std::size_t) {
         self->clearDeadline();
-        self->m_response.reset();
-        if (ec) {
-            self->markGone();
-            return self->close();
-        }
-        self->finishRequest();
+        self->onAnswerWritten(e);
     });
+}
+
+void ClientSession::onAnswerWritten(beast::error_code ec) {
+    m_answerBody = {};
+    if (ec) {
+        markGone();
+        return close();
+    }
+    finishRequest();
+}
+
+template <class Buffers> bool ClientSession::writeNow(const Buffers& buffers, std::size_t& written, beast::error_code& ec) {
+    written = 0;
+    if (!m_userNonBlocking) {
+        m_socket.non_blocking(true, ec); // so that write_some returns would_block instead of waiting
+        m_userNonBlocking = !ec;
+        if (!m_userNonBlocking) {
+            ec = {};
+            return false;
+        }
+    }
+    written = m_socket.write_some(buffers, ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) ec = {};
+    return true;
 }
 
 void ClientSession::beginStream(http::response<http::empty_body> head) {
@@ -331,7 +399,7 @@ void appendChunkSize(std::string& out, std::size_t size) {
 void ClientSession::flushSoon() {
     if (m_writing || m_flushPosted || m_closed) return;
     m_flushPosted = true;
-    net::post(m_stream.get_executor(), [self = shared_from_this()] {
+    net::post(m_socket.get_executor(), [self = shared_from_this()] {
         self->m_flushPosted = false;
         self->writeNext();
     });
@@ -374,20 +442,12 @@ void ClientSession::writeNext() {
     // an operation, its posted completion and the handlers around it. What does not fit is written as before.
     beast::error_code ec;
     std::size_t written = 0;
-    if (!m_userNonBlocking) {
-        m_stream.socket().non_blocking(true, ec); // so that write_some returns would_block instead of waiting
-        m_userNonBlocking = !ec;
-    }
-    if (m_userNonBlocking) {
-        written = m_stream.socket().write_some(net::buffer(m_writeBuffer), ec);
-        if (ec == net::error::would_block || ec == net::error::try_again) ec = {};
-        if (ec || written == m_writeBuffer.size()) {
-            onWritten(ec, last);
-            return;
-        }
+    if (writeNow(net::buffer(m_writeBuffer), written, ec) && (ec || written == m_writeBuffer.size())) {
+        onWritten(ec, last);
+        return;
     }
     setDeadline(kWriteTimeout);
-    net::async_write(m_stream, net::buffer(m_writeBuffer.data() + written, m_writeBuffer.size() - written),
+    net::async_write(m_socket, net::buffer(m_writeBuffer.data() + written, m_writeBuffer.size() - written),
                      [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
                          self->clearDeadline();
                          self->onWritten(ec, last);
@@ -428,8 +488,8 @@ void ClientSession::close() {
     ++m_deadlineGeneration;
     m_deadlineTimer.cancel();
     beast::error_code ec;
-    m_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    m_stream.close();
+    m_socket.shutdown(tcp::socket::shutdown_both, ec);
+    m_socket.close(ec);
 }
 
 } // namespace fusebox

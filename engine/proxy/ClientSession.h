@@ -3,6 +3,8 @@
 // I/O thread. A handler answers each request through this object, either whole (respond) or as a chunked stream
 // (beginStream, sendChunk, endStream) with backpressure. While a request is being answered the session watches the
 // socket, so a client that leaves is noticed at once and its upstream call can be cancelled.
+#include "proxy/FramedFields.h"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -55,6 +57,10 @@ public:
 
     // ---- for the handler of the current request; all on this session's I/O thread ----
     void respond(Response response);
+    // The same for an answer whose fields the handler framed itself (none of Connection, Content-Length,
+    // Transfer-Encoding): the status line with the standard reason, then the fields, then Connection and
+    // Content-Length as Beast's keep_alive and prepare_payload would add them to a Response.
+    void respond(unsigned version, int status, const FramedFields& fields, std::string body);
     void beginStream(http::response<http::empty_body> head);
     void sendChunk(std::string data);
     void endStream(std::string lastData = {});
@@ -67,7 +73,7 @@ public:
     bool clientGone() const { return m_gone; }
 
     UpstreamClient& upstream() { return m_services.upstream; }
-    boost::asio::any_io_executor executor() { return m_stream.get_executor(); }
+    boost::asio::any_io_executor executor() { return m_socket.get_executor(); }
     bool peerIsLoopback() const { return m_peerLoopback; }
 
     static constexpr std::size_t kHighWater = 1 << 20;  // pause the upstream above this many queued bytes
@@ -93,6 +99,14 @@ private:
     void writeNext();
     // The queued stream bytes are written (or failed): what follows them.
     void onWritten(boost::beast::error_code ec, bool last);
+    // Writes as much of `buffers` as the socket takes now, without waiting; false when the socket cannot be put
+    // in non-blocking mode (then nothing was written).
+    template <class Buffers> bool writeNow(const Buffers& buffers, std::size_t& written, boost::beast::error_code& ec);
+    void onAnswerWritten(boost::beast::error_code ec);
+    // Starts m_writeBuffer with a status line, as Beast's serializer frames it.
+    void frameStatusLine(unsigned version, unsigned status, std::string_view reason);
+    // Sends m_writeBuffer (the framed head) and then `body`, and ends the request once written.
+    void writeAnswer(std::string body);
     void finishRequest();
     void close();
     void flushSoon();
@@ -106,7 +120,9 @@ private:
     void armDeadlineTimer(Clock::time_point at);
     void onDeadlineTimer();
 
-    boost::beast::tcp_stream m_stream;
+    // A plain socket, not beast::tcp_stream: the deadlines are our own (below), and the stream's per-operation
+    // timeout bookkeeping cost more than reading a small request.
+    boost::asio::ip::tcp::socket m_socket;
     SessionServices& m_services;
     boost::beast::flat_buffer m_buffer;
     std::optional<http::request_parser<http::string_body>> m_parser;
@@ -120,7 +136,7 @@ private:
     bool m_peerLoopback = false;
     uint64_t m_requestSeq = 0;
 
-    std::shared_ptr<Response> m_response;
+    std::string m_answerBody; // the body of a whole answer being written (respond): sent from here
     std::deque<PendingWrite> m_writes;
     bool m_writing = false;
     bool m_flushPosted = false;

@@ -121,8 +121,14 @@ private:
     void onClientGone();
     void finish();
     void addFuseboxHeaders(http::fields& message, const std::string& provider) const;
+    void addFuseboxHeaders(FramedFields& fields, const std::string& provider) const;
+    template <class Fields> void addFuseboxHeadersTo(Fields& fields, const std::string& provider) const;
     // The provider's headers that help a client (rate limits, request id): bounded, sanitized, key redacted.
     void passHeadersOn(http::fields& message, const UpstreamHead& head, const ProviderConfig& provider) const;
+    // Those headers, each name once (where its last copy stood, the last copy's value: as setting each in turn
+    // on a Beast message leaves them).
+    std::vector<std::pair<std::string_view, std::string>> passedHeaders(const UpstreamHead& head,
+                                                                       const ProviderConfig& provider) const;
     std::string upstreamFailureReason(const UpstreamResult& result) const;
 
     ProxyContext& m_context;

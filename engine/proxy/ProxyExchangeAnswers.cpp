@@ -174,14 +174,15 @@ void ProxyExchange::answerUnavailable() {
 
 void ProxyExchange::answerWhole(int status, const UpstreamHead& head, std::string body,
                                 const ProviderConfig& provider) {
-    Response response{static_cast<http::status>(status), m_request.version()};
-    response.set(http::field::content_type, headerValue(head.header("content-type").value_or("application/json")));
-    response.set(http::field::server, "fusebox");
-    passHeadersOn(response, head, provider);
-    addFuseboxHeaders(response, provider.id);
+    // Framed here rather than as a Beast message: see FramedFields. The same fields, in the same order.
+    FramedFields fields;
+    fields.insert("Content-Type", headerValue(head.header("content-type").value_or("application/json")));
+    fields.insert("Server", "fusebox");
+    for (const auto& [name, value] : passedHeaders(head, provider))
+        fields.insert(name, value);
+    addFuseboxHeaders(fields, provider.id);
     redactInPlace(body, provider.apiKey);
-    response.body() = std::move(body);
-    m_session->respond(std::move(response));
+    m_session->respond(m_request.version(), status, fields, std::move(body));
 }
 
 void ProxyExchange::answerError(int status, const std::string& type, const std::string& message,
@@ -194,6 +195,13 @@ void ProxyExchange::answerError(int status, const std::string& type, const std::
 
 void ProxyExchange::passHeadersOn(http::fields& message, const UpstreamHead& head,
                                   const ProviderConfig& provider) const {
+    for (const auto& [name, value] : passedHeaders(head, provider))
+        message.set(name, value);
+}
+
+std::vector<std::pair<std::string_view, std::string>> ProxyExchange::passedHeaders(const UpstreamHead& head,
+                                                                                  const ProviderConfig& provider) const {
+    std::vector<std::pair<std::string_view, std::string>> passed;
     for (const auto& [name, value] : head.headers) {
         if (!passedThrough(name)) continue;
         if (value.size() > kMaxPassedHeaderBytes) {
@@ -203,15 +211,28 @@ void ProxyExchange::passHeadersOn(http::fields& message, const UpstreamHead& hea
                             {"bytes", std::to_string(value.size())}});
             continue;
         }
-        message.set(name, headerValue(redacted(value, provider.apiKey), kMaxPassedHeaderBytes));
+        // (The names are lower-case already: UpstreamHead.)
+        std::erase_if(passed, [&name](const auto& earlier) { return earlier.first == name; });
+        passed.emplace_back(name, headerValue(redacted(value, provider.apiKey), kMaxPassedHeaderBytes));
     }
+    return passed;
+}
+
+template <class Fields> void ProxyExchange::addFuseboxHeadersTo(Fields& fields, const std::string& provider) const {
+    // insert, not set: each answer gets these once, and none of them is a provider header passed on
+    // (passedThrough), so there is nothing to replace; set would search the fields for each name first.
+    fields.insert("x-fusebox-route", m_resolution.route.empty() ? "none" : headerValue(m_resolution.route, kMaxNameBytes));
+    fields.insert("x-fusebox-provider", provider);
+    fields.insert("x-fusebox-attempts", std::to_string(m_attempts.size() + (m_attempt ? 1 : 0)));
+    fields.insert("x-request-id", m_requestId);
 }
 
 void ProxyExchange::addFuseboxHeaders(http::fields& message, const std::string& provider) const {
-    message.set("x-fusebox-route", m_resolution.route.empty() ? "none" : headerValue(m_resolution.route, kMaxNameBytes));
-    message.set("x-fusebox-provider", provider);
-    message.set("x-fusebox-attempts", std::to_string(m_attempts.size() + (m_attempt ? 1 : 0)));
-    message.set("x-request-id", m_requestId);
+    addFuseboxHeadersTo(message, provider);
+}
+
+void ProxyExchange::addFuseboxHeaders(FramedFields& fields, const std::string& provider) const {
+    addFuseboxHeadersTo(fields, provider);
 }
 
 } // namespace fusebox
