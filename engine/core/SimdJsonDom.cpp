@@ -1,6 +1,7 @@
 #include "core/SimdJsonDom.h"
 
 #include "core/SimdJsonParser.h"
+#include "core/SimdObjectView.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -79,6 +80,17 @@ std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,
             out.members[std::string(field.key)] = toNlohmann(field.value);
     }
     return out;
+}
+
+std::optional<bool> readTopLevelObjectMember(std::string_view text, std::string_view name,
+                                             const std::function<void(const SimdObjectView&)>& read) {
+    simdjson::dom::parser* parser = simdjsonParserFor(text.size());
+    simdjson::dom::element root;
+    if (!parser || parser->parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+    simdjson::dom::object fields;
+    if (root.get_object().get(fields) != simdjson::SUCCESS) return false;
+    if (const auto member = SimdObjectView(fields).object(name)) read(*member);
+    return true;
 }
 
 } // namespace fusebox

@@ -8,11 +8,14 @@
 // nlohmann decide those.
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string_view>
 
 namespace fusebox {
+
+class SimdObjectView; // core/SimdObjectView.h
 
 struct SimdTopLevel {
     bool object = false;   // the text is a JSON object
@@ -24,6 +27,13 @@ struct SimdTopLevel {
 // when simdjson refuses the text: not necessarily invalid JSON, see above.
 std::optional<SimdTopLevel> readTopLevelWithSimdjson(std::string_view text,
                                                      std::initializer_list<std::string_view> names);
+
+// For a document only validated and read in a few places (a whole answer relayed as it came): validates `text`
+// as readTopLevelWithSimdjson does, and when it is an object whose top-level member `name` is an object (the last
+// one, for a repeated name), calls `read` with a view of that member, valid during the call only. Returns whether
+// the text is an object; nothing when simdjson refuses the text (as above: let nlohmann decide).
+std::optional<bool> readTopLevelObjectMember(std::string_view text, std::string_view name,
+                                             const std::function<void(const SimdObjectView&)>& read);
 
 // The whole document, built as nlohmann's parser builds it; nothing when simdjson refuses the text (or it is over
 // 256 KiB, see SimdJsonParser.h): not necessarily invalid JSON.

@@ -1,23 +1,29 @@
 #include "providers/AnthropicDialect.h"
 
+#include "core/JsonObjectView.h"
+#include "core/SimdObjectView.h"
+
 namespace fusebox {
 
 using nlohmann::json;
 
 namespace {
 
-void readUsage(const json& usage, Usage& out) {
-    if (!usage.is_object()) return;
+// A Messages usage object, through either view (core/JsonObjectView.h, core/SimdObjectView.h).
+template <class Object> void readMessagesUsage(const Object& usage, Usage& out) {
     out.reported = true;
     // message_delta repeats only what changed, so a field that is absent keeps its earlier value.
     auto take = [&](const char* key, int64_t& field) {
-        if (const json* value = JsonReader::member(usage, key); value && value->is_number_integer())
-            field = tokenField(usage, key);
+        if (const auto value = usage.integer(key)) field = tokenCount(value);
     };
     take("input_tokens", out.inputTokens);
     take("output_tokens", out.outputTokens);
     take("cache_read_input_tokens", out.cacheReadTokens);
     take("cache_creation_input_tokens", out.cacheWriteTokens);
+}
+
+void readUsage(const json& usage, Usage& out) {
+    if (usage.is_object()) readMessagesUsage(JsonObjectView(usage), out);
 }
 
 // Anthropic's error type names, by the HTTP status we answer with.
@@ -57,6 +63,12 @@ void AnthropicDialect::providerHeaders(const ProviderConfig& provider, const Hea
 
 bool AnthropicDialect::prepareBody(json&, ApiEndpoint, bool) const {
     return false; // Anthropic streams always carry usage
+}
+
+Usage AnthropicDialect::usageFromMember(const SimdObjectView& member, ApiEndpoint) const {
+    Usage usage;
+    readMessagesUsage(member, usage);
+    return usage;
 }
 
 Usage AnthropicDialect::usageFromBody(const json& body, ApiEndpoint) const {

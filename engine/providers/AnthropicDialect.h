@@ -18,6 +18,7 @@ public:
     void providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const override;
     bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const override;
     Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const override;
+    Usage usageFromMember(const SimdObjectView& usage, ApiEndpoint endpoint) const override;
     StreamEventInfo inspect(const SseEvent& event, ApiEndpoint endpoint, Usage& usage) const override;
     void dropAddedUsage(std::string&) const override {} // prepareBody adds nothing
     nlohmann::json errorBody(int status, const std::string& type, const std::string& message,

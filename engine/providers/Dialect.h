@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,6 +19,8 @@
 #include <vector>
 
 namespace fusebox {
+
+class SimdObjectView; // core/SimdObjectView.h
 
 // Header names and values; a client's request headers come with lower-case names.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -91,6 +94,9 @@ public:
     }
     // The usage of a whole answer of `endpoint`.
     virtual Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const = 0;
+    // The same from the answer's top-level "usage" member, an object, in simdjson's document: a whole answer
+    // relayed as it came is never built in nlohmann's form (ProxyExchange::finishWhole).
+    virtual Usage usageFromMember(const SimdObjectView& usage, ApiEndpoint endpoint) const = 0;
     Usage usageFromBody(const nlohmann::json& body) const { return usageFromBody(body, mainEndpoint()); }
     // Inspects one streamed event of `endpoint`; updates `usage` from it.
     virtual StreamEventInfo inspect(const SseEvent& event, ApiEndpoint endpoint, Usage& usage) const = 0;
@@ -118,5 +124,9 @@ const Dialect& dialectFor(ProviderKind kind);
 // that sums and differences of counts (prompt = input + cache reads + cache writes) can never overflow.
 inline constexpr int64_t kMaxTokenCount = 1'000'000'000'000;
 int64_t tokenField(const nlohmann::json& object, std::string_view key);
+// The same for a count read through a JsonObjectView or SimdObjectView (core/): nothing reads as 0.
+inline int64_t tokenCount(std::optional<int64_t> value) {
+    return std::clamp<int64_t>(value.value_or(0), 0, kMaxTokenCount);
+}
 
 } // namespace fusebox

@@ -1,5 +1,7 @@
 #include "providers/OpenAiDialect.h"
 
+#include "core/JsonObjectView.h"
+#include "core/SimdObjectView.h"
 #include "core/StrictJsonScan.h"
 #include "providers/ResponsesEvents.h"
 
@@ -30,15 +32,18 @@ bool saysWhyItEnded(const json& choice) {
     return reason && !(reason->is_string() && reason->get_ref<const std::string&>().empty());
 }
 
-void readUsage(const json& usage, Usage& out) {
-    if (!usage.is_object()) return;
+// A Chat Completions usage object, through either view (core/JsonObjectView.h, core/SimdObjectView.h).
+template <class Object> void readChatUsage(const Object& usage, Usage& out) {
     out.reported = true;
-    out.inputTokens = tokenField(usage, "prompt_tokens");
-    out.outputTokens = tokenField(usage, "completion_tokens");
-    if (auto details = usage.find("prompt_tokens_details"); details != usage.end() && details->is_object())
-        out.cacheReadTokens = tokenField(*details, "cached_tokens");
-    if (auto details = usage.find("completion_tokens_details"); details != usage.end() && details->is_object())
-        out.reasoningTokens = tokenField(*details, "reasoning_tokens");
+    out.inputTokens = tokenCount(usage.integer("prompt_tokens"));
+    out.outputTokens = tokenCount(usage.integer("completion_tokens"));
+    if (auto details = usage.object("prompt_tokens_details")) out.cacheReadTokens = tokenCount(details->integer("cached_tokens"));
+    if (auto details = usage.object("completion_tokens_details"))
+        out.reasoningTokens = tokenCount(details->integer("reasoning_tokens"));
+}
+
+void readUsage(const json& usage, Usage& out) {
+    if (usage.is_object()) readChatUsage(JsonObjectView(usage), out);
 }
 
 // OpenAI error codes that mean "slow down" rather than "broken". `error` may be anything: some
@@ -295,6 +300,13 @@ std::optional<std::pair<std::string, bool>> OpenAiDialect::preparedBodyText(std:
     text.append(kAdded);
     text.append(body.substr(open + 1));
     return std::pair{std::move(text), false};
+}
+
+Usage OpenAiDialect::usageFromMember(const SimdObjectView& member, ApiEndpoint endpoint) const {
+    Usage usage;
+    if (endpoint == ApiEndpoint::Responses) readResponsesUsage(member, usage);
+    else readChatUsage(member, usage);
+    return usage;
 }
 
 Usage OpenAiDialect::usageFromBody(const json& body, ApiEndpoint endpoint) const {

@@ -16,6 +16,7 @@ public:
     std::optional<std::pair<std::string, bool>> preparedBodyText(std::string_view body, const nlohmann::json& members,
                                                                  ApiEndpoint endpoint, bool stream) const override;
     Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const override;
+    Usage usageFromMember(const SimdObjectView& usage, ApiEndpoint endpoint) const override;
     StreamEventInfo inspect(const SseEvent& event, ApiEndpoint endpoint, Usage& usage) const override;
     void dropAddedUsage(std::string& eventBytes) const override;
     nlohmann::json errorBody(int status, const std::string& type, const std::string& message,

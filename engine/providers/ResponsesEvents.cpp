@@ -1,5 +1,7 @@
 #include "providers/ResponsesEvents.h"
 
+#include "core/JsonObjectView.h"
+#include "core/SimdObjectView.h"
 #include "core/StrictJsonScan.h"
 
 #include <algorithm>
@@ -113,16 +115,20 @@ Outcome outcomeOfCode(const std::string& code) {
 
 } // namespace
 
-void readResponsesUsage(const json& usage, Usage& out) {
-    if (!usage.is_object()) return;
+template <class Object> void readResponsesUsage(const Object& usage, Usage& out) {
     out.reported = true;
-    out.inputTokens = tokenField(usage, "input_tokens");
-    out.outputTokens = tokenField(usage, "output_tokens");
-    if (const json* details = JsonReader::member(usage, "input_tokens_details"); details && details->is_object())
-        out.cacheReadTokens = tokenField(*details, "cached_tokens");
-    if (const json* details = JsonReader::member(usage, "output_tokens_details"); details && details->is_object())
-        out.reasoningTokens = tokenField(*details, "reasoning_tokens");
+    out.inputTokens = tokenCount(usage.integer("input_tokens"));
+    out.outputTokens = tokenCount(usage.integer("output_tokens"));
+    if (auto details = usage.object("input_tokens_details")) out.cacheReadTokens = tokenCount(details->integer("cached_tokens"));
+    if (auto details = usage.object("output_tokens_details"))
+        out.reasoningTokens = tokenCount(details->integer("reasoning_tokens"));
 }
+
+void readResponsesUsage(const json& usage, Usage& out) {
+    if (usage.is_object()) readResponsesUsage(JsonObjectView(usage), out);
+}
+
+template void readResponsesUsage(const SimdObjectView& usage, Usage& out);
 
 StreamEventInfo inspectResponsesEvent(const SseEvent& event, Usage& usage) {
     StreamEventInfo info;

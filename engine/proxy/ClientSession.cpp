@@ -109,6 +109,17 @@ void ClientSession::onHeader(beast::error_code ec) {
 }
 
 void ClientSession::readBody() {
+    // A small request's body arrives with its header: parse what the buffer holds now, and read only for the rest
+    // (an asynchronous read of a body already here cost more than parsing it).
+    while (!m_parser->is_done() && m_buffer.size() > 0) {
+        beast::error_code ec;
+        const std::size_t used = m_parser->put(m_buffer.data(), ec);
+        m_buffer.consume(used);
+        if (ec == http::error::need_more) break;
+        if (ec) return failRequest(ec);
+        if (used == 0) break;
+    }
+    if (m_parser->is_done()) return onBody({});
     setDeadline(kReadTimeout);
     http::async_read(m_socket, m_buffer, *m_parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });

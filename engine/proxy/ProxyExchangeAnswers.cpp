@@ -6,6 +6,7 @@
 #include "core/JsonMembers.h"
 #include "core/Log.h"
 #include "core/Redaction.h"
+#include "core/SimdJsonDom.h"
 #include "core/UntrustedJson.h"
 #include "proxy/HttpAnswers.h"
 #include "proxy/ProxyExchangeShared.h"
@@ -47,8 +48,20 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
     Outcome outcome = classify(a.status, result.error);
     if (outcome == Outcome::Success) {
-        // Relayed as it came, the answer is only validated and its usage read: no document of the rest is built.
-        // A translated one is parsed in full.
+        // Relayed as it came, the answer is only validated and its usage read: no document of the rest is built,
+        // and in the usual case (simdjson takes the text) not even the usage's. A translated one is parsed in full.
+        const Dialect& dialect = dialectFor(provider.kind);
+        if (!a.crossApi) {
+            Usage usage;
+            const auto object = readTopLevelObjectMember(
+                a.body, "usage", [&](const SimdObjectView& member) { usage = dialect.usageFromMember(member, a.upstream); });
+            if (object && *object && !m_stream) {
+                a.usage = usage;
+                relayWhole(Outcome::Success, "", std::nullopt);
+                return;
+            }
+            // Not an object, asked for a stream, or refused by simdjson: said (or decided by nlohmann) below.
+        }
         ParsedJson parsed;
         if (a.crossApi) {
             parsed = parseUntrusted(a.body);
@@ -66,7 +79,7 @@ void ProxyExchange::finishWhole(const UpstreamResult& result) {
             failOver(Outcome::BadResponse, "asked for a stream, got a JSON answer");
             return;
         }
-        a.usage = dialectFor(provider.kind).usageFromBody(parsed.value, a.upstream);
+        a.usage = dialect.usageFromBody(parsed.value, a.upstream);
         if (a.crossApi) {
             std::string error;
             auto translated = translateAnswer(parsed.value, a.upstream, m_endpoint, error);
