@@ -169,7 +169,7 @@ void Engine::onAttempt(const AttemptRecord& recorded) {
     m_stats[attempt.providerIndex]->record(attempt);
     m_metrics->record(attempt);
     m_spend->record(attempt);
-    if (m_journal) m_journal->append(attempt);
+    if (m_journal) m_journal->append(std::move(attempt)); // (the last to read it)
 }
 
 SpendReport Engine::spendReport(SpendBucket bucket, WallTime since) const {

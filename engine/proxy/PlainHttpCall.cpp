@@ -16,6 +16,8 @@
 
 namespace fusebox {
 
+using namespace std::string_view_literals;
+
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
@@ -85,13 +87,15 @@ std::string PlainHttpCall::requestHead() const {
     const std::string& method = m_request.method;
     std::string head;
     head.reserve(160 + m_url.target.size() + m_request.headers.size() * 48);
-    head.append(method).append(" ").append(m_url.target).append(" HTTP/1.1\r\nHost: ").append(m_url.hostHeader);
-    head.append("\r\n");
+    // (string_view pieces: appending a C string runs strlen on each literal.)
+    static constexpr std::string_view kLineEnd = "\r\n", kColon = ": ";
+    head.append(method).append(" "sv).append(m_url.target).append(" HTTP/1.1\r\nHost: "sv).append(m_url.hostHeader);
+    head.append(kLineEnd);
     forEachForwardedHeader(m_request.headers, [&head](std::string_view name, std::string_view value) {
-        head.append(name).append(": ").append(value).append("\r\n");
+        head.append(name).append(kColon).append(value).append(kLineEnd);
     });
-    if (sendsBody()) head.append("Content-Length: ").append(std::to_string(m_request.body.size())).append("\r\n");
-    head.append("\r\n");
+    if (sendsBody()) head.append("Content-Length: "sv).append(std::to_string(m_request.body.size())).append(kLineEnd);
+    head.append(kLineEnd);
     return head;
 }
 

@@ -17,7 +17,8 @@ char asciiLower(char c) {
 
 std::string lowerCase(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), asciiLower);
+    for (char& c : out)
+        c = asciiLower(c);
     return out;
 }
 

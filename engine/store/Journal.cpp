@@ -147,6 +147,12 @@ void Journal::append(const AttemptRecord& attempt) {
     }
 }
 
+void Journal::append(AttemptRecord&& attempt) {
+    std::lock_guard lock(m_mutex);
+    m_queue.emplace_back(std::move(attempt));
+    ++m_enqueued;
+}
+
 void Journal::append(const Event& event) {
     std::lock_guard lock(m_mutex);
     m_queue.emplace_back(event);

@@ -39,6 +39,7 @@ public:
 
     // From any thread, never blocks on the disk.
     void append(const AttemptRecord& attempt);
+    void append(AttemptRecord&& attempt); // (the request path's: its record is not copied again)
     void append(const Event& event);
 
     // Waits until everything queued before this call is committed (tests, shutdown).
