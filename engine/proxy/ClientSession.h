@@ -87,6 +87,8 @@ private:
     };
 
     void readHeader();
+    void readHeaderBytes();
+    void parseHeader(); // what the buffer holds, as far as the header's end; reads more when it needs more
     void onHeader(boost::beast::error_code ec);
     void readBody();
     void onBody(boost::beast::error_code ec);
