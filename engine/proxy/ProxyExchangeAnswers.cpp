@@ -215,7 +215,9 @@ void ProxyExchange::passHeadersOn(http::fields& message, const UpstreamHead& hea
 std::vector<std::pair<std::string_view, std::string>> ProxyExchange::passedHeaders(const UpstreamHead& head,
                                                                                   const ProviderConfig& provider) const {
     std::vector<std::pair<std::string_view, std::string>> passed;
-    for (const auto& [name, value] : head.headers) {
+    for (const auto& header : head.headers) {
+        const std::string& name = header.first;
+        const std::string& value = header.second;
         if (!passedThrough(name)) continue;
         if (value.size() > kMaxPassedHeaderBytes) {
             Log::throttled(LogLevel::Warn, "oversized provider header", std::chrono::seconds(10),
