@@ -185,9 +185,13 @@ void PlainHttpCall::send() {
                           self->finish(TransportError::BadResponse,
                                        "bad response: connection lost while sending the request: " + ec.message());
                       });
-    // Read at once, beside the write: an early answer (413, 401) is still read, and a parked connection the
-    // server closed shows at once.
-    read();
+    // Read beside the write: an early answer (413, 401) is still read, and a parked connection the server closed
+    // shows at once. The read starts from the event loop's next pass rather than here: started at once it finds
+    // nothing yet (a system call that returns EAGAIN), while after the other handlers of a busy loop the answer is
+    // often here already and read in that one call.
+    asio::post(m_io, [self = shared_from_this(), connection = m_connection] {
+        if (connection == self->m_connection) self->read();
+    });
 }
 
 void PlainHttpCall::read() {
