@@ -174,8 +174,8 @@ void ClientSession::dispatch() {
     m_streamEnded = false;
     ++m_requestSeq;
     m_services.requestsInFlight.fetch_add(1, std::memory_order_relaxed);
-    watchForDisconnect();
     auto self = shared_from_this();
+    m_services.watches.add(self, m_requestSeq);
     m_headRequest = request.method() == http::verb::head;
     const std::string target(request.target());
     try {
@@ -240,6 +240,10 @@ void ClientSession::failRequest(beast::error_code ec) {
     setDeadline(kWriteTimeout);
     http::async_write(m_socket, *answer,
                       [self = shared_from_this(), answer](beast::error_code, std::size_t) { self->close(); });
+}
+
+void ClientSession::watchRequest(uint64_t requestSeq) {
+    if (requestSeq == m_requestSeq && m_inRequest && !m_gone && !m_closed) watchForDisconnect();
 }
 
 void ClientSession::watchForDisconnect() {

@@ -3,6 +3,7 @@
 // I/O thread. A handler answers each request through this object, either whole (respond) or as a chunked stream
 // (beginStream, sendChunk, endStream) with backpressure. While a request is being answered the session watches the
 // socket, so a client that leaves is noticed at once and its upstream call can be cancelled.
+#include "proxy/DeferredWatches.h"
 #include "proxy/FramedFields.h"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -45,6 +46,7 @@ struct SessionServices {
     int64_t maxHeaderBytes = 64 * 1024;
     std::atomic<int64_t>& requestsInFlight;
     std::atomic<int64_t>& connections; // sessions alive, for the connection cap
+    DeferredWatches& watches;          // this I/O thread's: when a request's client starts being watched
 };
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
@@ -71,6 +73,8 @@ public:
     // Called once if the client goes away while its request is being answered.
     void setGoneHandler(std::function<void()> handler) { m_onGone = std::move(handler); }
     bool clientGone() const { return m_gone; }
+    // Starts watching for the client's departure if request `requestSeq` is still being answered (DeferredWatches).
+    void watchRequest(uint64_t requestSeq);
 
     UpstreamClient& upstream() { return m_services.upstream; }
     boost::asio::any_io_executor executor() { return m_socket.get_executor(); }

@@ -43,6 +43,9 @@ constexpr std::string_view kTooManyConnections =
     "Connection: close\r\nServer: fusebox\r\nContent-Length: 184\r\n\r\n"
     R"({"error":{"message":"Fusebox serves as many connections as it can now (limits.max_connections); retry shortly.","type":"fusebox_overloaded","param":null,"code":"too_many_connections"}})";
 
+// A request's client is watched for a departure from 20-40 ms after its request arrived (DeferredWatches).
+constexpr std::chrono::milliseconds kDisconnectWatchDelay{20};
+
 } // namespace
 
 ProxyServer::ProxyServer(int ioThreads, RequestHandler& handler, const Limits& limits)
@@ -50,9 +53,10 @@ ProxyServer::ProxyServer(int ioThreads, RequestHandler& handler, const Limits& l
       m_acceptor(m_pool.context(0)), m_acceptRetry(m_pool.context(0)) {
     for (std::size_t i = 0; i < m_pool.size(); ++i) {
         m_upstreams.push_back(std::make_unique<UpstreamClient>(m_pool.context(i)));
+        m_watches.push_back(std::make_unique<DeferredWatches>(m_pool.context(i), kDisconnectWatchDelay));
         m_services.push_back(std::make_unique<SessionServices>(
             SessionServices{m_handler, *m_upstreams.back(), limits.maxBodyBytes, limits.maxHeaderBytes,
-                            m_requestsInFlight, m_connections}));
+                            m_requestsInFlight, m_connections, *m_watches.back()}));
     }
 }
 

@@ -51,6 +51,7 @@ private:
     std::vector<std::unique_ptr<SessionServices>> m_services;
     IoPool m_pool;
     std::vector<std::unique_ptr<UpstreamClient>> m_upstreams; // one per I/O thread
+    std::vector<std::unique_ptr<DeferredWatches>> m_watches;  // one per I/O thread (before the pool goes)
     boost::asio::ip::tcp::acceptor m_acceptor;
     boost::asio::steady_timer m_acceptRetry; // out of descriptors: wait a little before accepting again
     std::atomic<bool> m_accepting{false};

@@ -125,6 +125,22 @@ private slots:
         stillServes();
     }
 
+    void aClientLeavingAtOnceStillCancelsTheUpstreamCall() {
+        // The departure watch starts a moment after a request arrives (DeferredWatches); a client gone before
+        // that is found by it all the same, and the provider, hanging, is let go.
+        rig->sim(0).setFault(sim::Fault::hang());
+        {
+            RawClient client(rig->port());
+            client.send(chatPost("never mind"));
+            QTRY_COMPARE(rig->sim(0).stats().hanging, int64_t{1});
+        } // closed at once
+        QTRY_COMPARE(rig->engine().snapshot().findProvider("gpt")->breaker.window.count(Outcome::Cancelled), 1u);
+        QTRY_COMPARE(rig->sim(0).stats().hanging, int64_t{0});
+        QTRY_COMPARE(rig->engine().requestsInFlight(), int64_t{0});
+        rig->sim(0).clearFault();
+        stillServes();
+    }
+
     void aClientLeavingBetweenRequestsIsQuiet() {
         {
             RawClient client(rig->port());
