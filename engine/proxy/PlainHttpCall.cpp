@@ -16,7 +16,6 @@
 
 namespace fusebox {
 
-using namespace std::string_view_literals;
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -84,18 +83,38 @@ void PlainHttpCall::startResponse() {
 }
 
 std::string PlainHttpCall::requestHead() const {
+    // Sized first, then written with plain copies: appending piece by piece (some 30 pieces) cost more than the
+    // rest of building the request.
     const std::string& method = m_request.method;
-    std::string head;
-    head.reserve(160 + m_url.target.size() + m_request.headers.size() * 48);
-    // (string_view pieces: appending a C string runs strlen on each literal.)
-    static constexpr std::string_view kLineEnd = "\r\n", kColon = ": ";
-    head.append(method).append(" "sv).append(m_url.target).append(" HTTP/1.1\r\nHost: "sv).append(m_url.hostHeader);
-    head.append(kLineEnd);
-    forEachForwardedHeader(m_request.headers, [&head](std::string_view name, std::string_view value) {
-        head.append(name).append(kColon).append(value).append(kLineEnd);
+    const std::string body = sendsBody() ? std::to_string(m_request.body.size()) : std::string();
+    std::size_t bound = method.size() + m_url.target.size() + m_url.hostHeader.size() + body.size() + 64;
+    for (const auto& [name, value] : m_request.headers)
+        bound += name.size() + value.size() + 4;
+    std::string head(bound, '\0');
+    char* out = head.data();
+    const auto put = [&out](std::string_view piece) {
+        std::memcpy(out, piece.data(), piece.size());
+        out += piece.size();
+    };
+    put(method);
+    put(" ");
+    put(m_url.target);
+    put(" HTTP/1.1\r\nHost: ");
+    put(m_url.hostHeader);
+    put("\r\n");
+    forEachForwardedHeader(m_request.headers, [&put](std::string_view name, std::string_view value) {
+        put(name);
+        put(": ");
+        put(value);
+        put("\r\n");
     });
-    if (sendsBody()) head.append("Content-Length: "sv).append(std::to_string(m_request.body.size())).append(kLineEnd);
-    head.append(kLineEnd);
+    if (sendsBody()) {
+        put("Content-Length: ");
+        put(body);
+        put("\r\n");
+    }
+    put("\r\n");
+    head.resize(static_cast<std::size_t>(out - head.data()));
     return head;
 }
 

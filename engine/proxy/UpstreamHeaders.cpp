@@ -31,9 +31,15 @@ std::string_view trimHeaderSpace(std::string_view text) {
 }
 
 bool isHttpToken(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-        return c > 0x20 && c < 0x7f && c != ':' && c != '(' && c != ')' && c != ',' && c != ';' && c != '"';
-    });
+    // A table: one look-up per character instead of eight comparisons (this runs for every header of every call).
+    static constexpr auto kToken = [] {
+        std::array<bool, 256> table{};
+        for (int c = 0x21; c < 0x7f; ++c) table[static_cast<std::size_t>(c)] = true;
+        for (char c : std::string_view(":(),;\"")) table[static_cast<unsigned char>(c)] = false;
+        return table;
+    }();
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return kToken[static_cast<unsigned char>(c)]; });
 }
 
 bool hasLineBreakOrNul(std::string_view text) {

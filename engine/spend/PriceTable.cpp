@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -87,6 +88,7 @@ std::optional<std::string> PriceTable::merge(std::string_view text, const std::s
     }
     for (auto& [k, v] : exact) m_exact[k] = v;
     for (auto& [k, v] : prefix) m_prefix[k] = v;
+    m_version = nextVersion(); // what find() remembered of the old contents no longer holds
     return std::nullopt;
 }
 
@@ -98,8 +100,29 @@ std::optional<std::string> PriceTable::mergeFile(const std::string& path) {
     return merge(text.str(), path);
 }
 
+uint64_t PriceTable::nextVersion() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::optional<ModelPrice> PriceTable::find(std::string_view model) const {
     if (auto it = m_exact.find(model); it != m_exact.end()) return it->second;
+    // The prefix scan covers every prefix, and a model that needs it (a dated name, "gpt-4o-2024-08-06") needs it
+    // on each of its requests: the thread remembers its last answer, for this table as it is.
+    struct Memo {
+        uint64_t version = 0;
+        std::string model;
+        std::optional<ModelPrice> price;
+    };
+    thread_local Memo memo;
+    if (memo.version == m_version && memo.model == model) return memo.price;
+    memo.version = m_version;
+    memo.model.assign(model);
+    memo.price = longestPrefix(model);
+    return memo.price;
+}
+
+std::optional<ModelPrice> PriceTable::longestPrefix(std::string_view model) const {
     const ModelPrice* best = nullptr;
     std::size_t bestLength = 0;
     for (const auto& [prefix, price] : m_prefix)

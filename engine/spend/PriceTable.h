@@ -4,6 +4,7 @@
 // longest wins. Immutable once built, so any thread may read it.
 #include "providers/Dialect.h"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,8 +37,12 @@ public:
     std::size_t size() const { return m_exact.size() + m_prefix.size(); }
 
 private:
+    static uint64_t nextVersion();
+    std::optional<ModelPrice> longestPrefix(std::string_view model) const;
+
     std::map<std::string, ModelPrice, std::less<>> m_exact;
     std::map<std::string, ModelPrice, std::less<>> m_prefix; // key without its '*'
+    uint64_t m_version = nextVersion(); // new for each table and each change of one (find's memo); copies share it
 };
 
 } // namespace fusebox

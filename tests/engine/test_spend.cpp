@@ -66,6 +66,23 @@ private slots:
         QVERIFY(!t.cost("unknown", ApiEndpoint::ChatCompletions, usage(10, 10))); // unpriced, never $0
     }
 
+    void aPrefixAnswerIsNotRememberedAcrossTablesOrChanges() {
+        // find() remembers, per thread, the last prefix answer of a table as it is (PriceTable::find).
+        PriceTable t;
+        QVERIFY(!t.merge(kPrices, "p.json"));
+        QCOMPARE(t.find("m-other-2024")->inputPerMtok, 10.0);
+        QCOMPARE(t.find("m-other-2024")->inputPerMtok, 10.0); // the remembered answer, the same
+        QVERIFY(!t.merge(R"({"models": {"m-other-*": {"input_per_mtok": 7, "output_per_mtok": 7}}})", "more.json"));
+        QCOMPARE(t.find("m-other-2024")->inputPerMtok, 7.0); // a change: answered anew
+        PriceTable other;
+        QVERIFY(!other.find("m-other-2024")); // another table: its own answer
+        const PriceTable copy = t;
+        QCOMPARE(copy.find("m-other-2024")->inputPerMtok, 7.0);
+        QVERIFY(!t.merge(R"({"models": {"m-other-2024": {"input_per_mtok": 3, "output_per_mtok": 3}}})", "exact.json"));
+        QCOMPARE(t.find("m-other-2024")->inputPerMtok, 3.0);
+        QCOMPARE(copy.find("m-other-2024")->inputPerMtok, 7.0);
+    }
+
     void costWithCacheTokens() {
         PriceTable t;
         QVERIFY(!t.merge(kPrices, "p.json"));
