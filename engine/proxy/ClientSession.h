@@ -2,7 +2,8 @@
 // One client connection (Beast's session shape: read, dispatch, write, repeat), HTTP/1.1 with keep-alive, on one
 // I/O thread. A handler answers each request through this object, either whole (respond) or as a chunked stream
 // (beginStream, sendChunk, endStream) with backpressure. While a request is being answered the session watches the
-// socket, so a client that leaves is noticed at once and its upstream call can be cancelled.
+// socket (from a moment after it arrived: DeferredWatches), so a client that leaves is noticed and its upstream call
+// can be cancelled.
 #include "proxy/DeferredWatches.h"
 #include "proxy/FramedFields.h"
 

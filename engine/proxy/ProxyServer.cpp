@@ -43,8 +43,8 @@ constexpr std::string_view kTooManyConnections =
     "Connection: close\r\nServer: fusebox\r\nContent-Length: 184\r\n\r\n"
     R"({"error":{"message":"Fusebox serves as many connections as it can now (limits.max_connections); retry shortly.","type":"fusebox_overloaded","param":null,"code":"too_many_connections"}})";
 
-// A request's client is watched for a departure from 20-40 ms after its request arrived (DeferredWatches).
-constexpr std::chrono::milliseconds kDisconnectWatchDelay{20};
+// A request's client is watched for a departure from 10-20 ms after its request arrived (DeferredWatches).
+constexpr std::chrono::milliseconds kDisconnectWatchDelay{10};
 
 } // namespace
 
