@@ -3,6 +3,7 @@
 #include "core/JsonObjectView.h"
 #include "core/SimdObjectView.h"
 #include "core/StrictJsonScan.h"
+#include "providers/OpenAiUsage.h"
 #include "providers/ResponsesEvents.h"
 
 #include <array>
@@ -32,18 +33,8 @@ bool saysWhyItEnded(const json& choice) {
     return reason && !(reason->is_string() && reason->get_ref<const std::string&>().empty());
 }
 
-// A Chat Completions usage object, through either view (core/JsonObjectView.h, core/SimdObjectView.h).
-template <class Object> void readChatUsage(const Object& usage, Usage& out) {
-    out.reported = true;
-    out.inputTokens = tokenCount(usage.integer("prompt_tokens"));
-    out.outputTokens = tokenCount(usage.integer("completion_tokens"));
-    if (auto details = usage.object("prompt_tokens_details")) out.cacheReadTokens = tokenCount(details->integer("cached_tokens"));
-    if (auto details = usage.object("completion_tokens_details"))
-        out.reasoningTokens = tokenCount(details->integer("reasoning_tokens"));
-}
-
 void readUsage(const json& usage, Usage& out) {
-    if (usage.is_object()) readChatUsage(JsonObjectView(usage), out);
+    if (usage.is_object()) readOpenAiUsage(JsonObjectView(usage), kChatUsageNames, out);
 }
 
 // OpenAI error codes that mean "slow down" rather than "broken". `error` may be anything: some
@@ -304,8 +295,7 @@ std::optional<std::pair<std::string, bool>> OpenAiDialect::preparedBodyText(std:
 
 Usage OpenAiDialect::usageFromMember(const SimdObjectView& member, ApiEndpoint endpoint) const {
     Usage usage;
-    if (endpoint == ApiEndpoint::Responses) readResponsesUsage(member, usage);
-    else readChatUsage(member, usage);
+    readOpenAiUsage(member, endpoint == ApiEndpoint::Responses ? kResponsesUsageNames : kChatUsageNames, usage);
     return usage;
 }
 

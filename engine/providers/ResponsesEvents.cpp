@@ -1,8 +1,8 @@
 #include "providers/ResponsesEvents.h"
 
 #include "core/JsonObjectView.h"
-#include "core/SimdObjectView.h"
 #include "core/StrictJsonScan.h"
+#include "providers/OpenAiUsage.h"
 
 #include <algorithm>
 #include <limits>
@@ -115,20 +115,9 @@ Outcome outcomeOfCode(const std::string& code) {
 
 } // namespace
 
-template <class Object> void readResponsesUsage(const Object& usage, Usage& out) {
-    out.reported = true;
-    out.inputTokens = tokenCount(usage.integer("input_tokens"));
-    out.outputTokens = tokenCount(usage.integer("output_tokens"));
-    if (auto details = usage.object("input_tokens_details")) out.cacheReadTokens = tokenCount(details->integer("cached_tokens"));
-    if (auto details = usage.object("output_tokens_details"))
-        out.reasoningTokens = tokenCount(details->integer("reasoning_tokens"));
-}
-
 void readResponsesUsage(const json& usage, Usage& out) {
-    if (usage.is_object()) readResponsesUsage(JsonObjectView(usage), out);
+    if (usage.is_object()) readOpenAiUsage(JsonObjectView(usage), kResponsesUsageNames, out);
 }
-
-template void readResponsesUsage(const SimdObjectView& usage, Usage& out);
 
 StreamEventInfo inspectResponsesEvent(const SseEvent& event, Usage& usage) {
     StreamEventInfo info;

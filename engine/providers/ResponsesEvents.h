@@ -23,8 +23,6 @@ StreamEventInfo inspectResponsesEvent(const SseEvent& event, Usage& usage);
 // A Responses usage object: input_tokens (cached ones included, as in Chat Completions), output_tokens
 // (reasoning included), input_tokens_details.cached_tokens, output_tokens_details.reasoning_tokens.
 void readResponsesUsage(const nlohmann::json& usage, Usage& out);
-// The same through a view (core/JsonObjectView.h; instantiated for core/SimdObjectView.h), of an object.
-template <class Object> void readResponsesUsage(const Object& usage, Usage& out);
 
 // The `error` event that ends a broken Responses stream. Its data has the documented fields at the top (type,
 // code, message, param, sequence_number: the openai SDKs' ResponseErrorEvent) and, as the live API sends them,
