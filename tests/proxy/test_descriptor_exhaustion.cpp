@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 using namespace fusebox;
@@ -30,6 +32,10 @@ private slots:
         QVERIFY2(rig.ok(), rig.error().c_str());
 
         auto client = rig.client(); // its event loop's descriptors, before there are none
+        // The journal's files open at its first commit: done before the descriptors run out, so that it neither
+        // takes one during the request nor frees one it held for a moment (SQLite syncs the directory through a
+        // descriptor of its own when it creates the WAL).
+        (void)rig.engine().attemptsCsv(WallTime{}, std::chrono::system_clock::now());
         // Fill every descriptor but two: one for the test's client socket, one for Fusebox's accept.
         const int probe = ::dup(0);
         QVERIFY(probe >= 0);
@@ -38,7 +44,12 @@ private slots:
         const rlimit lowered{static_cast<rlim_t>(probe + 64), static_cast<rlim_t>(probe + 64)};
         QVERIFY(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
         std::vector<int> filler{probe};
-        for (int fd = ::dup(0); fd >= 0; fd = ::dup(0)) filler.push_back(fd);
+        // And keep filling for a moment: a descriptor another thread held only briefly must not come free after.
+        const auto soakUntil = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
+        do {
+            for (int fd = ::dup(0); fd >= 0; fd = ::dup(0)) filler.push_back(fd);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        } while (std::chrono::steady_clock::now() < soakUntil);
         QVERIFY(filler.size() > 2);
         for (int i = 0; i < 2; ++i) {
             ::close(filler.back());
