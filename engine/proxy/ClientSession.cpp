@@ -106,16 +106,22 @@ void ClientSession::readHeaderBytes() {
 }
 
 void ClientSession::parseHeader() {
-    while (m_buffer.size() > 0) {
+    if (const auto ec = parseBuffered(true)) return onHeader(ec);
+    if (m_parser->is_header_done()) return onHeader({});
+    readHeaderBytes();
+}
+
+beast::error_code ClientSession::parseBuffered(bool headerOnly) {
+    const auto done = [&] { return headerOnly ? m_parser->is_header_done() : m_parser->is_done(); };
+    while (!done() && m_buffer.size() > 0) {
         beast::error_code ec;
         const std::size_t used = m_parser->put(m_buffer.data(), ec);
         m_buffer.consume(used);
         if (ec == http::error::need_more) break;
-        if (ec) return onHeader(ec);
-        if (m_parser->is_header_done()) return onHeader({});
+        if (ec) return ec;
         if (used == 0) break;
     }
-    readHeaderBytes();
+    return {};
 }
 
 void ClientSession::onHeader(beast::error_code ec) {
@@ -145,14 +151,7 @@ void ClientSession::onHeader(beast::error_code ec) {
 void ClientSession::readBody() {
     // A small request's body arrives with its header: parse what the buffer holds now, and read only for the rest
     // (an asynchronous read of a body already here cost more than parsing it).
-    while (!m_parser->is_done() && m_buffer.size() > 0) {
-        beast::error_code ec;
-        const std::size_t used = m_parser->put(m_buffer.data(), ec);
-        m_buffer.consume(used);
-        if (ec == http::error::need_more) break;
-        if (ec) return failRequest(ec);
-        if (used == 0) break;
-    }
+    if (const auto ec = parseBuffered(false)) return failRequest(ec);
     if (m_parser->is_done()) return onBody({});
     setDeadline(kReadTimeout);
     http::async_read(m_socket, m_buffer, *m_parser,

@@ -94,6 +94,9 @@ private:
     void readHeader();
     void readHeaderBytes();
     void parseHeader(); // what the buffer holds, as far as the header's end; reads more when it needs more
+    // Feeds the parser what the buffer holds, until the header (headerOnly) or the whole request is parsed, the
+    // buffer runs dry or the parser needs more; returns the parser's error (needing more is none).
+    boost::beast::error_code parseBuffered(bool headerOnly);
     void onHeader(boost::beast::error_code ec);
     void readBody();
     void onBody(boost::beast::error_code ec);
