@@ -16,6 +16,10 @@
 // from the moment its request write is issued (the TCP connection is already open) to the arrival of the bytes
 // that complete its first content-bearing event.
 //
+// Rounds (--rounds N): the modes run N times over, interleaved (burst, ramp, burst, ramp, ...), each round's
+// phases in the same order; every figure is the median of its rounds' values, so one round that the machine's
+// other work took does not decide it. The table lists every round.
+//
 // Figures, never a pass/fail on timing. Exit status: 0 when the run completed (targets met or not), 1 when a
 // stream arrived broken (a correctness failure), 2 for a setup error.
 #include "ChildProcess.h"
@@ -69,6 +73,7 @@ struct Args {
     int rampMs = 500;           // "ramp" mode: request starts spread over this long
     int ioThreads = 0;          // fusebox io_threads (0: one per core)
     int timeoutS = 60;          // a phase that has not finished by then is cut short
+    int rounds = 1;             // every mode this many times, interleaved; the figures are medians over rounds
     std::string modes = "burst,ramp";
     std::string fuseboxLog;     // fusebox's stderr; empty: a file in the temp dir, removed at the end
     std::string nginx;          // path to nginx: also relay the same streams through it, as a reference
@@ -79,7 +84,7 @@ struct Args {
                  "stream_load: %s\n"
                  "usage: stream_load --fusebox PATH [--streams N] [--events N] [--interval-ms MS] [--ramp-ms MS]\n"
                  "                   [--io-threads N] [--timeout-s S] [--modes burst,ramp] [--fusebox-log FILE]\n"
-                 "                   [--nginx PATH]\n",
+                 "                   [--nginx PATH] [--rounds N]\n",
                  why);
     std::exit(2);
 }
@@ -109,11 +114,12 @@ Args parseArgs(int argc, char** argv) {
         else if (flag == "--modes") a.modes = value();
         else if (flag == "--fusebox-log") a.fuseboxLog = value();
         else if (flag == "--nginx") a.nginx = value();
+        else if (flag == "--rounds") a.rounds = number();
         else if (flag == "--help" || flag == "-h") usage("help");
         else usage(("unknown argument " + flag).c_str());
     }
     if (a.fusebox.empty()) usage("--fusebox PATH is required");
-    if (a.streams < 1 || a.events < 1) usage("--streams and --events must be at least 1");
+    if (a.streams < 1 || a.events < 1 || a.rounds < 1) usage("--streams, --events and --rounds must be at least 1");
     return a;
 }
 
@@ -326,6 +332,7 @@ int main(int argc, char** argv) {
 
     struct ModeResults {
         std::string name;
+        int round = 1;
         PhaseResult direct, fusebox;
         std::optional<PhaseResult> nginx;
     };
@@ -342,44 +349,53 @@ int main(int argc, char** argv) {
         idleRssKb = bench::procStatusKb(fbx.pid, "VmRSS");
         sampler.resetPeak();
 
+        std::vector<std::string> modeList;
         std::stringstream modes(args.modes);
         for (std::string mode; std::getline(modes, mode, ',');) {
             if (mode != "burst" && mode != "ramp") usage(("unknown mode " + mode).c_str());
-            const int ramp = mode == "ramp" ? args.rampMs : 0;
-            ModeResults m;
-            m.name = mode == "ramp" ? "ramp (starts over " + std::to_string(args.rampMs) + " ms)" : "burst (all at once)";
-            uint64_t accepted0 = sim.stats().connectionsAccepted;
-            m.direct = runPhase("direct", simPort, path, args.streams, args.events, 0, ramp, args.timeoutS, noCpu);
-            m.direct.simConnections = sim.stats().connectionsAccepted - accepted0;
-            std::this_thread::sleep_for(milliseconds(300)); // let the sockets of the phase before close
+            modeList.push_back(mode);
+        }
+        for (int round = 1; round <= args.rounds; ++round) {
+            for (const std::string& mode : modeList) {
+                const int ramp = mode == "ramp" ? args.rampMs : 0;
+                ModeResults m;
+                m.round = round;
+                m.name = mode == "ramp" ? "ramp (starts over " + std::to_string(args.rampMs) + " ms)"
+                                        : "burst (all at once)";
+                uint64_t accepted0 = sim.stats().connectionsAccepted;
+                m.direct = runPhase("direct", simPort, path, args.streams, args.events, 0, ramp, args.timeoutS, noCpu);
+                m.direct.simConnections = sim.stats().connectionsAccepted - accepted0;
+                std::this_thread::sleep_for(milliseconds(300)); // let the sockets of the phase before close
 
-            accepted0 = sim.stats().connectionsAccepted;
-            sampler.resetPeak();
-            std::atomic<bool> sampling{true};
-            std::atomic<int> fds{0};
-            std::thread fdWatch([&] {
-                while (sampling) {
-                    fds = std::max(fds.load(), bench::openFdCount(fbx.pid));
-                    std::this_thread::sleep_for(milliseconds(50));
-                }
-            });
-            m.fusebox =
-                runPhase("fusebox", fbx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, fuseboxCpu);
-            sampling = false;
-            fdWatch.join();
-            m.fusebox.simConnections = sim.stats().connectionsAccepted - accepted0;
-            m.fusebox.peakRssKb = sampler.resetPeak();
-            peakRssKb = std::max(peakRssKb, m.fusebox.peakRssKb);
-            peakFds = std::max(peakFds, fds.load());
-
-            if (ngx.pid > 0) {
-                std::this_thread::sleep_for(milliseconds(300));
                 accepted0 = sim.stats().connectionsAccepted;
-                m.nginx = runPhase("nginx", ngx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, nginxCpu);
-                m.nginx->simConnections = sim.stats().connectionsAccepted - accepted0;
+                sampler.resetPeak();
+                std::atomic<bool> sampling{true};
+                std::atomic<int> fds{0};
+                std::thread fdWatch([&] {
+                    while (sampling) {
+                        fds = std::max(fds.load(), bench::openFdCount(fbx.pid));
+                        std::this_thread::sleep_for(milliseconds(50));
+                    }
+                });
+                m.fusebox =
+                    runPhase("fusebox", fbx.port, path, args.streams, args.events, 0, ramp, args.timeoutS, fuseboxCpu);
+                sampling = false;
+                fdWatch.join();
+                m.fusebox.simConnections = sim.stats().connectionsAccepted - accepted0;
+                m.fusebox.peakRssKb = sampler.resetPeak();
+                peakRssKb = std::max(peakRssKb, m.fusebox.peakRssKb);
+                peakFds = std::max(peakFds, fds.load());
+
+                if (ngx.pid > 0) {
+                    std::this_thread::sleep_for(milliseconds(300));
+                    accepted0 = sim.stats().connectionsAccepted;
+                    m.nginx = runPhase("nginx", ngx.port, path, args.streams, args.events, 0, ramp, args.timeoutS,
+                                       nginxCpu);
+                    m.nginx->simConnections = sim.stats().connectionsAccepted - accepted0;
+                }
+                results.push_back(std::move(m));
+                std::this_thread::sleep_for(milliseconds(300));
             }
-            results.push_back(std::move(m));
-            std::this_thread::sleep_for(milliseconds(300));
         }
     }
     const long hwmKb = bench::procStatusKb(fbx.pid, "VmHWM");
@@ -409,19 +425,22 @@ int main(int argc, char** argv) {
                 "upstream connections it opened rather than reused)\n\n");
 
     bool allIntact = true;
-    std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "mode", "path", "streams", "intact",
+    // (the mode column as wide as its longest label: "ramp (starts over 500 ms), round 3")
+    const int modeWidth = args.rounds > 1 ? 36 : 26;
+    std::printf("%-*s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", modeWidth, "mode", "path", "streams", "intact",
                 "peak", "new", "TTFT p50", "TTFT p99", "wall", "proxy", "loadgen");
-    std::printf("%-26s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", "", "", "", "", "open", "conns", "", "", "",
-                "CPU", "CPU");
+    std::printf("%-*s %-8s %7s %7s %6s %6s %10s %10s %7s %8s %8s\n", modeWidth, "", "", "", "", "open", "conns", "",
+                "", "", "CPU", "CPU");
     auto phases = [](const ModeResults& m) {
         std::vector<const PhaseResult*> list{&m.direct, &m.fusebox};
         if (m.nginx) list.push_back(&*m.nginx);
         return list;
     };
     for (const auto& m : results) {
+        const std::string label = args.rounds > 1 ? m.name + ", round " + std::to_string(m.round) : m.name;
         for (const PhaseResult* r : phases(m)) {
-            std::printf("%-26s %-8s %7d %7d %6d %6llu %10s %10s %7s %8s %8s\n",
-                        r == &m.direct ? m.name.c_str() : "", r->name.c_str(), r->streams, r->intact, r->peakOpen,
+            std::printf("%-*s %-8s %7d %7d %6d %6llu %10s %10s %7s %8s %8s\n", modeWidth,
+                        r == &m.direct ? label.c_str() : "", r->name.c_str(), r->streams, r->intact, r->peakOpen,
                         static_cast<unsigned long long>(r->simConnections),
                         fmt("%.2f ms", percentile(r->ttft, 50)).c_str(), fmt("%.2f ms", percentile(r->ttft, 99)).c_str(),
                         fmt("%.2f s", r->wallS).c_str(),
@@ -429,38 +448,68 @@ int main(int argc, char** argv) {
             allIntact = allIntact && r->intact == r->streams;
         }
     }
-    std::printf("\n%-52s %12s   %s\n", "figure", "value", "target");
+    std::printf("\n%-52s %12s   %s\n", "figure",
+                args.rounds > 1 ? ("median of " + std::to_string(args.rounds)).c_str() : "value", "target");
+    // The modes in the order they ran, each with its rounds.
+    std::vector<std::vector<const ModeResults*>> byMode;
+    for (const auto& m : results) {
+        auto same =
+            std::find_if(byMode.begin(), byMode.end(), [&](const auto& g) { return g.front()->name == m.name; });
+        if (same == byMode.end()) byMode.push_back({&m});
+        else same->push_back(&m);
+    }
+    // A figure's median over a mode's rounds (rounds without it, e.g. no nginx, are left out).
+    auto median = [](const std::vector<const ModeResults*>& rounds,
+                     const std::function<std::optional<double>(const ModeResults&)>& figure) {
+        std::vector<double> values;
+        for (const ModeResults* m : rounds)
+            if (const auto v = figure(*m)) values.push_back(*v);
+        return percentile(values, 50);
+    };
     auto added = [](const PhaseResult& via, const PhaseResult& direct, double p) {
         return percentile(via.ttft, p) - percentile(direct.ttft, p);
     };
-    for (const auto& m : results) {
-        const double addedP99 = added(m.fusebox, m.direct, 99);
-        std::printf("%-52s %12s\n", ("added TTFT p50, " + m.name).c_str(),
-                    fmt("%+.2f ms", added(m.fusebox, m.direct, 50)).c_str());
-        std::printf("%-52s %12s   <= 1 ms  %s\n", ("added TTFT p99, " + m.name).c_str(),
+    auto perStream = [](const PhaseResult& r) { return r.proxyCpuS / std::max(1, r.streams); };
+    for (const auto& rounds : byMode) {
+        const std::string& name = rounds.front()->name;
+        const bool nginx = rounds.front()->nginx.has_value();
+        const double addedP99 = median(rounds, [&](const ModeResults& m) { return added(m.fusebox, m.direct, 99); });
+        const double addedP50 = median(rounds, [&](const ModeResults& m) { return added(m.fusebox, m.direct, 50); });
+        std::printf("%-52s %12s\n", ("added TTFT p50, " + name).c_str(), fmt("%+.2f ms", addedP50).c_str());
+        std::printf("%-52s %12s   <= 1 ms  %s\n", ("added TTFT p99, " + name).c_str(),
                     fmt("%+.2f ms", addedP99).c_str(), addedP99 <= 1.0 ? "met" : "MISSED");
-        if (m.nginx) {
-            std::printf("%-52s %12s\n", ("  nginx's added TTFT p50, " + m.name).c_str(),
-                        fmt("%+.2f ms", added(*m.nginx, m.direct, 50)).c_str());
-            std::printf("%-52s %12s\n", ("  nginx's added TTFT p99, " + m.name).c_str(),
-                        fmt("%+.2f ms", added(*m.nginx, m.direct, 99)).c_str());
+        if (nginx) {
+            for (const double p : {50.0, 99.0})
+                std::printf("%-52s %12s\n", ("  nginx's added TTFT p" + std::to_string(int(p)) + ", " + name).c_str(),
+                            fmt("%+.2f ms", median(rounds, [&](const ModeResults& m) -> std::optional<double> {
+                                    if (!m.nginx) return std::nullopt;
+                                    return added(*m.nginx, m.direct, p);
+                                })).c_str());
         }
     }
-    for (const auto& m : results) {
-        std::printf("%-52s %12s\n", ("fusebox CPU per stream, " + m.name).c_str(),
-                    fmt("%.3f ms", m.fusebox.proxyCpuS * 1000.0 / std::max(1, m.fusebox.streams)).c_str());
-        if (m.nginx) {
-            std::printf("%-52s %12s\n", ("  nginx CPU per stream, " + m.name).c_str(),
-                        fmt("%.3f ms", m.nginx->proxyCpuS * 1000.0 / std::max(1, m.nginx->streams)).c_str());
-            // Per stream, so a phase that lost a stream is not flattered (issue 14: at most 1.2x nginx's).
-            const double fuseboxPer = m.fusebox.proxyCpuS / std::max(1, m.fusebox.streams);
-            const double nginxPer = m.nginx->proxyCpuS / std::max(1, m.nginx->streams);
-            if (nginxPer > 0) {
-                const double ratio = fuseboxPer / nginxPer;
-                std::printf("%-52s %12s   <= 1.20  %s\n", ("  fusebox / nginx CPU per stream, " + m.name).c_str(),
-                            fmt("%.2f", ratio).c_str(), ratio <= 1.2 ? "met" : "MISSED");
-            }
-        }
+    for (const auto& rounds : byMode) {
+        const std::string& name = rounds.front()->name;
+        const double fuseboxPer = median(rounds, [&](const ModeResults& m) { return perStream(m.fusebox); });
+        std::printf("%-52s %12s\n", ("fusebox CPU per stream, " + name).c_str(),
+                    fmt("%.3f ms", fuseboxPer * 1000.0).c_str());
+        if (!rounds.front()->nginx) continue;
+        const double nginxPer = median(rounds, [&](const ModeResults& m) -> std::optional<double> {
+            if (!m.nginx) return std::nullopt;
+            return perStream(*m.nginx);
+        });
+        std::printf("%-52s %12s\n", ("  nginx CPU per stream, " + name).c_str(),
+                    fmt("%.3f ms", nginxPer * 1000.0).c_str());
+        // Per stream, so a phase that lost a stream is not flattered (issue 14: at most 1.2x nginx's); the ratio of
+        // the two medians, each round's own ratio beside it.
+        if (nginxPer <= 0) continue;
+        const double ratio = fuseboxPer / nginxPer;
+        std::string each;
+        for (const ModeResults* m : rounds)
+            if (m->nginx && perStream(*m->nginx) > 0)
+                each += (each.empty() ? "" : ", ") + fmt("%.2f", perStream(m->fusebox) / perStream(*m->nginx));
+        std::printf("%-52s %12s   <= 1.20  %s%s\n", ("  fusebox / nginx CPU per stream, " + name).c_str(),
+                    fmt("%.2f", ratio).c_str(), ratio <= 1.2 ? "met" : "MISSED",
+                    rounds.size() > 1 ? ("   (rounds: " + each + ")").c_str() : "");
     }
     int totalStreams = 0, totalIntact = 0;
     for (const auto& m : results)
@@ -486,9 +535,9 @@ int main(int argc, char** argv) {
         for (const auto& m : results)
             for (const PhaseResult* r : phases(m))
                 if (r->intact != r->streams)
-                    std::printf("!!! %s via %s: %d of %d intact (connected %d, non-200 %d, [DONE] %d, clean end %d); "
-                                "first failure: %s\n",
-                                m.name.c_str(), r->name.c_str(), r->intact, r->streams, r->connected, r->non200,
+                    std::printf("!!! %s, round %d, via %s: %d of %d intact (connected %d, non-200 %d, [DONE] %d, "
+                                "clean end %d); first failure: %s\n",
+                                m.name.c_str(), m.round, r->name.c_str(), r->intact, r->streams, r->connected, r->non200,
                                 r->done, r->clean, r->firstFailure.c_str());
         std::printf("    fusebox log: %s\n", logPath.c_str());
     }
