@@ -78,7 +78,7 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     m_activity = std::make_unique<AgentActivity>(m_clock);
     m_memoryBudget = std::make_unique<RequestMemoryBudget>(m_config.limits.maxBodyMemoryBytes);
     m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{
-        m_config, *m_routes, std::move(breakers), m_clock, [this](const AttemptRecord& a) { onAttempt(a); },
+        m_config, *m_routes, std::move(breakers), m_clock, [this](AttemptRecord&& a) { onAttempt(std::move(a)); },
         [this](std::size_t provider) { return m_spend->checkBudget(provider); }, m_memoryBudget.get(),
         m_activity.get()});
     m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);
@@ -162,8 +162,7 @@ void Engine::adoptDemo(std::unique_ptr<sim::DemoProviders> demo) {
 }
 
 // Every attempt, refusals included, from any I/O thread. Each observer is thread-safe and quick.
-void Engine::onAttempt(const AttemptRecord& recorded) {
-    AttemptRecord attempt = recorded;
+void Engine::onAttempt(AttemptRecord&& attempt) {
     if (attempt.outcome != Outcome::ShortCircuited && attempt.usage.reported)
         attempt.costUsd = m_prices.cost(attempt.model, attempt.endpoint, attempt.usage);
     m_stats[attempt.providerIndex]->record(attempt);

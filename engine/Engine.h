@@ -117,7 +117,7 @@ private:
 
     CommandResult operatorCommand(const std::string& provider, const char* action, const std::string& reason);
     ProviderSnapshot providerSnapshot(std::size_t index) const;
-    void onAttempt(const AttemptRecord& attempt);
+    void onAttempt(AttemptRecord&& attempt);
     // The events of an operator action and of a route change. `origin` names the replica a fleet command came from
     // (the event is then marked fromFleet, so the sync does not publish it back); empty for one given here.
     void publishOperatorEvent(const std::string& provider, const std::string& action, std::string reason,

@@ -24,12 +24,18 @@ void MetricsRegistry::record(const AttemptRecord& a) {
     const double seconds = std::chrono::duration<double>(a.duration).count();
     const bool reachedProvider = a.outcome != Outcome::ShortCircuited;
     std::lock_guard lock(m_mutex);
-    std::string route = a.metricsLabel.empty() ? a.route : a.metricsLabel;
-    // A backstop for label sets nobody meant to be endless: past the cap, new ones share one series.
-    std::tuple<std::string, std::string, std::string> key{std::move(route), a.provider, std::string(outcomeName(a.outcome))};
-    if (m_requests.size() >= kMaxRequestSeries && !m_requests.contains(key)) std::get<0>(key) = "other";
-    ++m_requests[std::move(key)];
-    ProviderTotals& p = m_providers[a.provider];
+    const std::string_view route = a.metricsLabel.empty() ? a.route : a.metricsLabel;
+    std::tuple<std::string_view, std::string_view, std::string_view> key{route, a.provider, outcomeName(a.outcome)};
+    auto series = m_requests.find(key);
+    if (series == m_requests.end()) {
+        // A backstop for label sets nobody meant to be endless: past the cap, new ones share one series.
+        if (m_requests.size() >= kMaxRequestSeries) std::get<0>(key) = "other";
+        series = m_requests.try_emplace(std::tuple<std::string, std::string, std::string>(key), 0).first;
+    }
+    ++series->second;
+    auto provider = m_providers.find(a.provider);
+    if (provider == m_providers.end()) provider = m_providers.try_emplace(a.provider).first;
+    ProviderTotals& p = provider->second;
     if (reachedProvider) {
         std::size_t i = 0;
         while (i < kBuckets.size() && seconds > kBuckets[i])

@@ -41,9 +41,10 @@ class MetricsRegistry {
     };
 
     mutable std::mutex m_mutex;
-    std::map<std::tuple<std::string, std::string, std::string>, uint64_t>
+    // (std::less<>: an attempt's series is found by views of its labels, its strings made only for a new one)
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t, std::less<>>
         m_requests; // route, provider, outcome
-    std::map<std::string, ProviderTotals> m_providers;
+    std::map<std::string, ProviderTotals, std::less<>> m_providers;
 };
 
 // Escapes a label value: backslash, double quote and newline.

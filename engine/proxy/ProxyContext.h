@@ -18,7 +18,7 @@ struct ProxyContext {
     RouteTable& routes;
     std::vector<CircuitBreaker*> breakers; // by provider index
     Clock& clock;
-    std::function<void(const AttemptRecord&)> recordAttempt;
+    std::function<void(AttemptRecord&&)> recordAttempt; // (handed over: the journal keeps it)
     // Refuses a provider whose daily budget is spent, like an open breaker; checked before the breaker.
     std::function<std::optional<BudgetRefusal>(std::size_t providerIndex)> budgetGate;
     // The memory the request bodies in flight may hold together (limits.max_body_memory_bytes); none: no bound.

@@ -389,8 +389,8 @@ void ProxyExchange::completeAttempt(Outcome outcome, const std::string& reason, 
     record.duration = std::chrono::duration_cast<Millis>(m_context.clock.now() - a.started);
     record.usage = a.usage;
     record.delivered = delivered;
-    if (m_context.recordAttempt) m_context.recordAttempt(record);
     m_attempts.push_back({provider.id, record.model, outcome, record.state, reason, std::nullopt});
+    if (m_context.recordAttempt) m_context.recordAttempt(std::move(record));
     if (outcome != Outcome::Success)
         Log::info("attempt failed", {{"request_id", m_requestId}, {"route", m_resolution.route},
                                      {"provider", provider.id}, {"outcome", std::string(outcomeName(outcome))},
@@ -404,9 +404,9 @@ void ProxyExchange::completeAttempt(Outcome outcome, const std::string& reason, 
 void ProxyExchange::recordRefusal(const ResolvedTarget& target, Outcome outcome, const std::string& state,
                                   const std::string& reason, std::optional<double> retryAfterS) {
     const ProviderConfig& provider = m_context.config.providers[target.providerIndex];
-    const AttemptRecord record = newRecord(target.providerIndex, target.model, outcome, state, reason);
-    if (m_context.recordAttempt) m_context.recordAttempt(record);
+    AttemptRecord record = newRecord(target.providerIndex, target.model, outcome, state, reason);
     m_attempts.push_back({provider.id, record.model, outcome, state, reason, retryAfterS});
+    if (m_context.recordAttempt) m_context.recordAttempt(std::move(record));
 }
 
 void ProxyExchange::onClientGone() {
