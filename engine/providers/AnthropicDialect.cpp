@@ -47,7 +47,7 @@ std::string AnthropicDialect::upstreamUrl(const ProviderConfig& provider, ApiEnd
     return provider.baseUrl + (endpoint == ApiEndpoint::CountTokens ? "/v1/messages/count_tokens" : "/v1/messages");
 }
 
-void AnthropicDialect::providerHeaders(const ProviderConfig& provider, const HeaderList& client,
+void AnthropicDialect::providerHeaders(const ProviderConfig& provider, const ClientHeaders& client,
                                        HeaderList& out) const {
     if (provider.hasKey()) out.emplace_back("x-api-key", provider.apiKey);
     // Every anthropic-* header the client sends passes (anthropic-version, anthropic-beta: the betas Claude Code

@@ -15,7 +15,7 @@ public:
     ProviderKind kind() const override { return ProviderKind::Anthropic; }
     ApiEndpoint mainEndpoint() const override { return ApiEndpoint::Messages; }
     std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const override;
-    void providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const override;
+    void providerHeaders(const ProviderConfig& provider, const ClientHeaders& client, HeaderList& out) const override;
     bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const override;
     Usage usageFromBody(const nlohmann::json& body, ApiEndpoint endpoint) const override;
     Usage usageFromMember(const SimdObjectView& usage, ApiEndpoint endpoint) const override;

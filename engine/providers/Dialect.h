@@ -22,8 +22,11 @@ namespace fusebox {
 
 class SimdObjectView; // core/SimdObjectView.h
 
-// Header names and values; a client's request headers come with lower-case names.
+// Header names and values.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// A client's request headers, for a dialect to choose from: lower-case names; the values are views into the
+// request, which outlives the choosing (only what passes is copied).
+using ClientHeaders = std::vector<std::pair<std::string, std::string_view>>;
 
 // The client-facing (and upstream) APIs. Responses and Completions are OpenAI's; CountTokens is Anthropic's
 // POST /v1/messages/count_tokens.
@@ -78,7 +81,8 @@ public:
     virtual std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const = 0;
     // Headers for the provider: its own key in its own header, plus what of the client's headers (`client`,
     // lower-case names) this API uses for caching and routing. Never a credential (neverForwarded).
-    virtual void providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const = 0;
+    virtual void providerHeaders(const ProviderConfig& provider, const ClientHeaders& client,
+                                 HeaderList& out) const = 0;
     // Adjusts the request body before it goes upstream (e.g. ask for streamed usage). Returns whether the client
     // itself asked for what was added, so the relay knows whether to strip it again.
     virtual bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const = 0;

@@ -253,7 +253,8 @@ bool openAiPasses(std::string_view name) {
 
 } // namespace
 
-void OpenAiDialect::providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const {
+void OpenAiDialect::providerHeaders(const ProviderConfig& provider, const ClientHeaders& client,
+                                    HeaderList& out) const {
     if (provider.hasKey()) out.emplace_back("Authorization", "Bearer " + provider.apiKey);
     for (const auto& [name, value] : client)
         if (openAiPasses(name) && !neverForwarded(name)) out.emplace_back(name, value);

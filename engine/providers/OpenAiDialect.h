@@ -11,7 +11,7 @@ public:
     ProviderKind kind() const override { return ProviderKind::OpenAI; }
     ApiEndpoint mainEndpoint() const override { return ApiEndpoint::ChatCompletions; }
     std::string upstreamUrl(const ProviderConfig& provider, ApiEndpoint endpoint) const override;
-    void providerHeaders(const ProviderConfig& provider, const HeaderList& client, HeaderList& out) const override;
+    void providerHeaders(const ProviderConfig& provider, const ClientHeaders& client, HeaderList& out) const override;
     bool prepareBody(nlohmann::json& body, ApiEndpoint endpoint, bool stream) const override;
     std::optional<std::pair<std::string, bool>> preparedBodyText(std::string_view body, const nlohmann::json& members,
                                                                  ApiEndpoint endpoint, bool stream) const override;

@@ -23,11 +23,11 @@ using exchange::kMaxNameBytes;
 namespace {
 
 // The client's request headers with lower-case names, for the dialect to choose from (Dialect::providerHeaders).
-HeaderList clientHeaders(const Request& request) {
-    HeaderList headers;
+ClientHeaders clientHeaders(const Request& request) {
+    ClientHeaders headers;
     headers.reserve(static_cast<std::size_t>(std::distance(request.begin(), request.end())));
     for (const auto& field : request)
-        headers.emplace_back(lowerCase(field.name_string()), std::string(field.value()));
+        headers.emplace_back(lowerCase(field.name_string()), std::string_view(field.value()));
     return headers;
 }
 
@@ -265,6 +265,7 @@ UpstreamRequest ProxyExchange::upstreamRequest(const ProviderConfig& provider, A
         clientAskedUsage = dialect.prepareBody(body, m_endpoint, m_stream);
         request.body = dumpJson(body);
     }
+    request.headers.reserve(8); // ours, the key's, and what little of the client's passes: one allocation
     request.headers.emplace_back("Content-Type", "application/json");
     request.headers.emplace_back("Accept", m_stream ? "text/event-stream" : "application/json");
     request.headers.emplace_back("User-Agent", std::string("fusebox/") + FUSEBOX_VERSION);

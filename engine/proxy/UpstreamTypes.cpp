@@ -4,7 +4,7 @@
 
 namespace fusebox {
 
-std::optional<std::string> UpstreamHead::header(std::string_view name) const {
+std::optional<std::string_view> UpstreamHead::header(std::string_view name) const {
     for (const auto& [key, value] : headers)
         if (sameHeaderName(name, key)) return value; // (the keys are lower-case already)
     return std::nullopt;

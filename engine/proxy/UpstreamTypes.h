@@ -35,8 +35,8 @@ struct UpstreamRequest {
 struct UpstreamHead {
     int status = 0;
     HeaderList headers; // names lower-cased, values trimmed, in arrival order
-    // The first header of that name (any case), if present.
-    std::optional<std::string> header(std::string_view name) const;
+    // The first header of that name (any case), if present (a view into headers).
+    std::optional<std::string_view> header(std::string_view name) const;
 };
 
 struct UpstreamResult {
