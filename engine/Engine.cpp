@@ -75,10 +75,13 @@ Engine::Engine(Config config, Clock& clock, Random& random)
     warnAboutCrossApiTargetsWithoutModel(m_config);
     std::vector<CircuitBreaker*> breakers;
     for (auto& b : m_breakers) breakers.push_back(b.get());
+    std::vector<SecretRedactor> redactors;
+    for (const auto& provider : m_config.providers) redactors.emplace_back(provider.apiKey);
     m_activity = std::make_unique<AgentActivity>(m_clock);
     m_memoryBudget = std::make_unique<RequestMemoryBudget>(m_config.limits.maxBodyMemoryBytes);
     m_proxyContext = std::make_unique<ProxyContext>(ProxyContext{
-        m_config, *m_routes, std::move(breakers), m_clock, [this](AttemptRecord&& a) { onAttempt(std::move(a)); },
+        m_config, *m_routes, std::move(breakers), m_clock, std::move(redactors),
+        [this](AttemptRecord&& a) { onAttempt(std::move(a)); },
         [this](std::size_t provider) { return m_spend->checkBudget(provider); }, m_memoryBudget.get(),
         m_activity.get()});
     m_handler = std::make_unique<ProxyHandler>(*m_proxyContext);

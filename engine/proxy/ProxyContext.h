@@ -2,6 +2,7 @@
 // What a request needs from the engine, shared by every I/O thread (each member is thread-safe).
 #include "breaker/CircuitBreaker.h"
 #include "config/Config.h"
+#include "core/Redaction.h"
 #include "proxy/AgentActivity.h"
 #include "proxy/RequestMemoryBudget.h"
 #include "routing/AttemptRecord.h"
@@ -18,6 +19,8 @@ struct ProxyContext {
     RouteTable& routes;
     std::vector<CircuitBreaker*> breakers; // by provider index
     Clock& clock;
+    // Each provider's key, taken out of what is relayed (by provider index): each search table built once.
+    std::vector<SecretRedactor> redactors;
     std::function<void(AttemptRecord&&)> recordAttempt; // (handed over: the journal keeps it)
     // Refuses a provider whose daily budget is spent, like an open breaker; checked before the breaker.
     std::function<std::optional<BudgetRefusal>(std::size_t providerIndex)> budgetGate;

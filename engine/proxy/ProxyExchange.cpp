@@ -199,6 +199,7 @@ void ProxyExchange::tryTargets() {
             // No network call, but the breaker hears of it like any other failed attempt.
             m_attempt.emplace();
             m_attempt->providerIndex = target.providerIndex;
+            m_attempt->redactor = &m_context.redactors[target.providerIndex];
             m_attempt->model = target.model;
             m_attempt->permit = std::move(admission.permit);
             m_attempt->started = m_context.clock.now();
@@ -285,7 +286,7 @@ void ProxyExchange::attempt(const ResolvedTarget& target, Permit permit, TargetA
     a.started = m_context.clock.now();
     a.crossApi = api.crossBody.has_value();
     a.upstream = api.upstream; // targetApi decided it, before the breaker was asked
-    a.redactor = SecretRedactor(provider.apiKey);
+    a.redactor = &m_context.redactors[target.providerIndex];
     UpstreamRequest request =
         upstreamRequest(provider, a.upstream, target.model, a.clientAskedUsage, std::move(api.crossBody));
     if (a.crossApi && m_stream) a.translator.emplace(a.upstream, m_endpoint, a.clientAskedUsage);

@@ -71,7 +71,7 @@ private:
         // the call, whose usage is still read (CONTRACT §3 "Delivered").
         bool answered = false;
         std::string held; // stream events before the commit point
-        SecretRedactor redactor; // the provider's key, taken out of every relayed event (its table built once)
+        const SecretRedactor* redactor = nullptr; // the provider's key, taken out of every relayed event
         bool failed = false; // judged already (an in-band error): onDone only cleans up
     };
 
@@ -113,7 +113,8 @@ private:
     void relayWhole(Outcome outcome, const std::string& reason, std::optional<Millis> retryAfter);
     // A provider's error answer in the client's API (for a provider of the other API).
     std::string translatedErrorBody(int status, const std::string& body) const;
-    void answerWhole(int status, const UpstreamHead& head, std::string body, const ProviderConfig& provider);
+    void answerWhole(int status, const UpstreamHead& head, std::string body, const ProviderConfig& provider,
+                     const SecretRedactor& redactor);
     // 503 for a request Fusebox itself cannot carry now (memory budget, descriptors), with Retry-After: 1.
     void answerBusy(const std::string& message);
     void answerError(int status, const std::string& type, const std::string& message,

@@ -116,9 +116,10 @@ void ProxyExchange::relayWhole(Outcome outcome, const std::string& reason, std::
     std::string body = std::move(a.body);
     if (a.crossApi && outcome != Outcome::Success) body = translatedErrorBody(status, body);
     const ProviderConfig& provider = m_context.config.providers[a.providerIndex];
+    const SecretRedactor& redactor = *a.redactor;
     // The breaker hears the outcome before the client does, so whoever reads the answer sees its effect.
-    completeAttempt(outcome, reason, true, retryAfter);
-    answerWhole(status, head, std::move(body), provider);
+    completeAttempt(outcome, reason, true, retryAfter); // (ends `a`)
+    answerWhole(status, head, std::move(body), provider, redactor);
     finish();
 }
 
@@ -186,7 +187,7 @@ void ProxyExchange::answerUnavailable() {
 }
 
 void ProxyExchange::answerWhole(int status, const UpstreamHead& head, std::string body,
-                                const ProviderConfig& provider) {
+                                const ProviderConfig& provider, const SecretRedactor& redactor) {
     // Framed here rather than as a Beast message: see FramedFields. The same fields, in the same order.
     FramedFields fields;
     fields.insert("Content-Type", headerValue(head.header("content-type").value_or("application/json")));
@@ -194,7 +195,7 @@ void ProxyExchange::answerWhole(int status, const UpstreamHead& head, std::strin
     for (const auto& [name, value] : passedHeaders(head, provider))
         fields.insert(name, value);
     addFuseboxHeaders(fields, provider.id);
-    redactInPlace(body, provider.apiKey);
+    redactor.redactInPlace(body);
     m_session->respond(m_request.version(), status, fields, std::move(body));
 }
 

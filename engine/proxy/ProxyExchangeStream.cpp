@@ -155,7 +155,7 @@ void ProxyExchange::relay(std::string bytes) {
     if (bytes.empty() || m_clientGone) return;
     if (m_endpoint == ApiEndpoint::Responses) // our own error event, if one comes, numbers on from here
         if (const int64_t sequence = lastSequenceNumber(bytes); sequence >= 0) m_lastSequence = sequence;
-    if (m_attempt) m_attempt->redactor.redactInPlace(bytes);
+    if (m_attempt) m_attempt->redactor->redactInPlace(bytes);
     m_session->sendChunk(std::move(bytes));
     // Backpressure: a client that reads slowly slows the provider down instead of filling our memory.
     if (m_session->pendingBytes() > ClientSession::kHighWater && m_attempt && m_attempt->call) m_attempt->call->pause();
