@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace fusebox {
@@ -41,8 +42,19 @@ class MetricsRegistry {
     };
 
     mutable std::mutex m_mutex;
-    // (std::less<>: an attempt's series is found by views of its labels, its strings made only for a new one)
-    std::map<std::tuple<std::string, std::string, std::string>, uint64_t, std::less<>>
+    // Orders a series' labels as strings or as views alike (transparent), so an attempt's series is found by
+    // views of its labels and their strings are made only for a new series. (Written out: clang 14 cannot
+    // compare a tuple of strings with a tuple of views.)
+    struct SeriesOrder {
+        using is_transparent = void;
+        template <class A, class B> bool operator()(const A& a, const B& b) const {
+            if (const int c = view<0>(a).compare(view<0>(b))) return c < 0;
+            if (const int c = view<1>(a).compare(view<1>(b))) return c < 0;
+            return view<2>(a).compare(view<2>(b)) < 0;
+        }
+        template <std::size_t I, class T> static std::string_view view(const T& key) { return std::get<I>(key); }
+    };
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t, SeriesOrder>
         m_requests; // route, provider, outcome
     std::map<std::string, ProviderTotals, std::less<>> m_providers;
 };
