@@ -29,9 +29,9 @@ constexpr int kRefreshMs = 10'000; // spend moves slowly; the report reads the j
 }
 
 SpendHistoryChart::SpendHistoryChart(EngineBridge& bridge, QWidget* parent)
-    : QWidget(parent), m_bridge(bridge), m_span(new QComboBox(this)), m_chart(new QChart),
-      m_time(new QCategoryAxis(m_chart)), m_usd(new QValueAxis(m_chart)), m_timer(new QTimer(this)),
-      m_watcher(new QFutureWatcher<fusebox::SpendReport>(this)) {
+    : QWidget(parent), m_bridge(bridge), m_watcher(new QFutureWatcher<fusebox::SpendReport>(this)),
+      m_span(new QComboBox(this)), m_chart(new QChart), m_time(new QCategoryAxis(m_chart)),
+      m_usd(new QValueAxis(m_chart)), m_timer(new QTimer(this)) {
     setObjectName("spendHistory");
     m_span->setObjectName("spendSpan");
     m_span->addItem("Per minute, last hour");
