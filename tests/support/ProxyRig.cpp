@@ -1,5 +1,6 @@
 #include "ProxyRig.h"
 
+#include "SimRequests.h"
 #include "TestSupport.h"
 #include "config/ConfigLoader.h"
 
@@ -46,6 +47,10 @@ ProxyRig::~ProxyRig() {
     if (m_engine) m_engine->stop(std::chrono::milliseconds(500));
     m_engine.reset();
     for (auto& sim : m_sims) sim->stop();
+}
+
+int ProxyRig::ordinaryChatStatus() const {
+    return client().post("/v1/chat/completions", chatRequest("still there?").dump()).status;
 }
 
 int ProxyRig::requestsAt(int i, const std::string& path) {

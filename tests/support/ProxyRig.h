@@ -32,6 +32,9 @@ public:
     }
     // How many requests reached sim i for a path (e.g. "/v1/chat/completions").
     int requestsAt(int i, const std::string& path);
+    // The status of an ordinary chat completion through the proxy: 200 while it still serves, after whatever a
+    // test threw at it.
+    int ordinaryChatStatus() const;
 
     // The rig's own HOME: the default data_dir (and so the journal) lives under it, one per rig.
     std::string home() const { return m_home.path().toStdString(); }
